@@ -1,0 +1,1 @@
+"""Revision files, named <date>_<revision>_<slug>.py."""

@@ -1,0 +1,82 @@
+"""One gRPC channel to a Tracker server, with deadlines and error translation on every call."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
+
+import grpc
+
+from tracker_client._proto import tracker_pb2 as pb
+from tracker_client._proto import tracker_pb2_grpc as pb_grpc
+from tracker_client.config import resolve_server, resolve_token
+from tracker_client.errors import translate_rpc_error
+
+DEFAULT_TIMEOUT = 30.0
+# Pages and batches stay under 4 MiB; the margin covers future growth of small messages.
+CHANNEL_OPTIONS = [
+    ("grpc.max_receive_message_length", 16 * 1024 * 1024),
+    ("grpc.max_send_message_length", 16 * 1024 * 1024),
+]
+
+Response = TypeVar("Response")
+
+
+def method_path(service: str, method: str) -> str:
+    """The HTTP/2 path of an RPC, taken from the descriptor rather than spelled by hand."""
+    full_name = pb.DESCRIPTOR.services_by_name[service].methods_by_name[method].full_name
+    return "/" + full_name.rsplit(".", 1)[0] + "/" + method
+
+
+class Connection:
+    """A channel plus stubs. Unary calls get a deadline; failures become TrackerError subclasses.
+
+    Two methods move packed arrays as raw bytes, through the wire-identical ``*Bytes`` views:
+    the ingest stream (requests are pre-serialised ``WriteBatchBytes``) and ``ReadScalars``.
+    """
+
+    def __init__(self, server: str | None = None, *, token: str | None = None,
+                 timeout: float = DEFAULT_TIMEOUT) -> None:
+        self.server = resolve_server(server)
+        self.timeout = timeout
+        token = resolve_token(token)
+        self.metadata: tuple[tuple[str, str], ...] = (
+            (("authorization", f"Bearer {token}"),) if token else ()
+        )
+        self.channel = grpc.insecure_channel(self.server, options=CHANNEL_OPTIONS)
+        self.runs = pb_grpc.RunServiceStub(self.channel)
+        self.reads = pb_grpc.ReadServiceStub(self.channel)
+        self.write_stream = self.channel.stream_stream(
+            method_path("IngestService", "Write"),
+            request_serializer=None,  # requests are already serialised WriteBatchBytes
+            response_deserializer=pb.WriteAck.FromString,
+        )
+        self.read_scalars = self.channel.unary_stream(
+            method_path("ReadService", "ReadScalars"),
+            request_serializer=pb.ReadScalarsRequest.SerializeToString,
+            response_deserializer=pb.ScalarPageBytes.FromString,
+        )
+
+    def call(self, method: Callable[..., Response], request: Any, *, timeout: float | None = None) -> Response:
+        """Make a unary call with a deadline, raising TrackerError on failure."""
+        try:
+            return method(request, timeout=timeout or self.timeout, metadata=self.metadata)
+        except grpc.RpcError as error:
+            raise translate_rpc_error(error, server=self.server) from None
+
+    def stream(self, method: Callable[..., Iterator[Response]], request: Any, *,
+               timeout: float | None = None) -> Iterator[Response]:
+        """Iterate a server-streaming call with a deadline, raising TrackerError on failure."""
+        try:
+            yield from method(request, timeout=timeout or self.timeout, metadata=self.metadata)
+        except grpc.RpcError as error:
+            raise translate_rpc_error(error, server=self.server) from None
+
+    def close(self) -> None:
+        self.channel.close()
+
+    def __enter__(self) -> Connection:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

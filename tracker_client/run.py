@@ -1,0 +1,295 @@
+"""``tracker.init()`` and the Run a training loop logs to.
+
+``Run.log()`` does no I/O: it appends to per-tag columns under a lock (about a microsecond) and
+returns. A Sender thread delivers the points in acknowledged batches. What can go wrong on the
+caller's line is checked there (a tag name, a step, a value that is not a number), so a mistake
+points at the line that made it; a delivery failure is raised on the caller's next call.
+"""
+
+from __future__ import annotations
+
+import atexit
+import dataclasses
+import datetime as dt
+import os
+import socket
+import sys
+import threading
+import time
+import weakref
+from collections.abc import Mapping
+from types import TracebackType
+from typing import Any
+
+from tracker_client._proto import tracker_pb2 as pb
+from tracker_client.batches import Column, PointBuffer
+from tracker_client.channel import DEFAULT_TIMEOUT, Connection
+from tracker_client.config import resolve_project
+from tracker_client.convert import STATUS_CODES, run_record
+from tracker_client.errors import TrackerError
+from tracker_client.hparams import flatten, to_proto_map
+from tracker_client.histogram import Bins, summarize
+from tracker_client.records import RunRecord, RunStatus
+from tracker_client.sender import Sender
+from tracker_client.validation import name_problem, step_problem
+
+# Wake the sender when this many points are buffered, rather than waiting for the next tick.
+BATCH_POINTS = 100_000
+FLUSH_INTERVAL = 1.0
+FLUSH_TIMEOUT = 120.0
+
+
+def _default_run_name() -> str:
+    stamp = dt.datetime.now().strftime("%b%d_%H-%M-%S")
+    return f"{stamp}_{socket.gethostname()}_{os.getpid()}"
+
+
+def init(
+    project: str | None = None,
+    name: str | None = None,
+    hparams: Mapping[str, Any] | None = None,
+    *,
+    server: str | None = None,
+    token: str | None = None,
+    flush_interval: float = FLUSH_INTERVAL,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> Run:
+    """Create the run ``name`` in ``project`` (or resume it when it exists) and return it.
+
+    ``project``, ``server`` and ``token`` default to TRACKER_PROJECT, TRACKER_SERVER (else
+    127.0.0.1:6065) and TRACKER_TOKEN. ``name`` defaults to ``<Mon DD_HH-MM-SS>_<host>_<pid>``.
+    ``hparams`` may nest (flattened with "."); values keep their type: int, float, str or bool.
+    A resumed run continues auto-incremented steps after the largest step it holds.
+    """
+    project = resolve_project(project)
+    name = name or _default_run_name()
+    for kind, value in (("project", project), ("run name", name)):
+        if (problem := name_problem(kind, value)) is not None:
+            raise ValueError(problem)
+    flat = flatten(hparams or {})
+    connection = Connection(server, token=token, timeout=timeout)
+    try:
+        response = connection.call(
+            connection.runs.CreateRun,
+            pb.CreateRunRequest(project=project, name=name, hparams=to_proto_map(flat)),
+        )
+    except BaseException:
+        connection.close()
+        raise
+    return Run(connection, response.run, next_step=response.next_step, flush_interval=flush_interval)
+
+
+class Run:
+    """A run being logged to. Use as a context manager, or call ``finish()`` (done at exit otherwise)."""
+
+    def __init__(self, connection: Connection, run: pb.Run, *, next_step: int = 0,
+                 flush_interval: float = FLUSH_INTERVAL) -> None:
+        self._connection = connection
+        self._record = run_record(run)
+        self._buffer = PointBuffer()
+        self._lock = self._buffer.lock
+        self._columns = self._buffer.columns
+        self._histograms = self._buffer.histograms
+        self._step = next_step
+        self._last_step = max(next_step - 1, 0)
+        self._finished = False
+        self._sender = Sender(connection, run_id=run.id, buffer=self._buffer, flush_interval=flush_interval)
+        self._wake = self._sender.wake
+        self._wake_is_set = self._sender.wake_is_set
+        _live_runs.add(self)
+
+    @property
+    def id(self) -> str:
+        return self._record.id
+
+    @property
+    def name(self) -> str:
+        return self._record.name
+
+    @property
+    def project(self) -> str:
+        return self._record.project
+
+    @property
+    def record(self) -> RunRecord:
+        """The run as the server last described it."""
+        return self._record
+
+    def __repr__(self) -> str:
+        return f"Run(id={self.id!r}, project={self.project!r}, name={self.name!r})"
+
+    # -- logging -------------------------------------------------------------------------------
+
+    def log(self, metrics: Mapping[str, Any], step: int | None = None) -> None:
+        """Record scalar ``metrics`` (tag -> number) at ``step``.
+
+        Without a step, the run's step auto-increments: one past the previous ``log()`` call's.
+        Values may be Python or numpy numbers or 0-d tensors; NaN and +-Inf are kept.
+        """
+        if self._sender.failure is not None or self._finished:
+            self._raise_unusable()
+        with self._lock:
+            if step is None:
+                step = self._step
+            elif type(step) is not int or step < 0:
+                step = self._checked_step(step)
+            wall = time.time()
+            columns = self._columns
+            count = 0
+            try:
+                for tag, value in metrics.items():
+                    column = columns.get(tag)
+                    if column is None:
+                        column = self._new_column(tag)
+                    column.values.append(value)
+                    column.steps.append(step)
+                    column.wall_times.append(wall)
+                    count += 1
+            except BaseException as exc:
+                self._undo(metrics, count)
+                raise self._explain(metrics, count, exc) from exc
+            self._step = step + 1
+            self._last_step = step
+            buffer = self._buffer
+            buffer.points += count
+            if buffer.points >= BATCH_POINTS and not self._wake_is_set():
+                self._wake()
+
+    def log_histogram(self, tag: str, values: Any, step: int | None = None, *,
+                      bins: Bins = "tensorflow", max_bins: int | None = None) -> None:
+        """Record a histogram summary of ``values`` (numpy, anything with ``__array__``, or a tensor).
+
+        The summary is computed here with numpy, in TensorBoard's bucket layout by default
+        (``bins`` accepts any numpy bins argument; ``max_bins`` merges buckets). Without a step,
+        it lands on the step of the latest ``log()`` call, so it lines up with those scalars.
+        """
+        if self._sender.failure is not None or self._finished:
+            self._raise_unusable()
+        if (problem := name_problem("tag", tag)) is not None:
+            raise ValueError(problem)
+        if step is not None:
+            step = self._checked_step(step)
+        histogram = summarize(values, step=0, wall_time=0.0, bins=bins, max_bins=max_bins)
+        with self._lock:
+            if step is None:
+                step = self._last_step
+            stamped = dataclasses.replace(histogram, step=step, wall_time=time.time())
+            self._histograms.setdefault(tag, []).append(stamped)
+            self._buffer.points += 1
+
+    def log_hparams(self, hparams: Mapping[str, Any]) -> None:
+        """Set hyperparameters (merged into the run's; types kept). Sent at once, synchronously."""
+        if self._sender.failure is not None or self._finished:
+            self._raise_unusable()
+        flat = flatten(hparams)
+        for name in flat:
+            if (problem := name_problem("hyperparameter name", name)) is not None:
+                raise ValueError(problem)
+        response = self._connection.call(
+            self._connection.runs.SetHParams,
+            pb.SetHParamsRequest(run_id=self.id, hparams=to_proto_map(flat)),
+        )
+        self._record = run_record(response.run)
+
+    def flush(self, timeout: float = FLUSH_TIMEOUT) -> None:
+        """Return once everything logged so far is committed by the server; raise what went wrong."""
+        self._sender.flush(timeout)
+
+    def finish(self, status: RunStatus = "finished", *, timeout: float = FLUSH_TIMEOUT) -> None:
+        """Deliver everything, then mark the run ``status`` ("finished", "failed" or "killed").
+
+        Calling it again does nothing. A delivery failure is raised after the run is marked.
+        """
+        if self._finished:
+            return
+        if status not in ("finished", "failed", "killed"):
+            raise ValueError(f"status must be 'finished', 'failed' or 'killed', got {status!r}")
+        self._finished = True
+        _live_runs.discard(self)
+        failure: TrackerError | None = None
+        try:
+            self._sender.close(timeout)
+        except TrackerError as exc:
+            failure = exc
+        try:
+            code = STATUS_CODES["failed" if failure is not None else status]
+            response = self._connection.call(
+                self._connection.runs.FinishRun, pb.FinishRunRequest(run_id=self.id, status=code)
+            )
+            self._record = run_record(response.run)
+        finally:
+            self._connection.close()
+        if failure is not None:
+            raise failure
+
+    def __enter__(self) -> Run:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        if exc_type is None:
+            self.finish()
+        elif issubclass(exc_type, KeyboardInterrupt):
+            self.finish("killed")
+        else:
+            self.finish("failed")
+
+    # -- helpers off the hot path --------------------------------------------------------------
+
+    def _raise_unusable(self) -> None:
+        if self._sender.failure is not None:
+            raise self._sender.failure
+        raise TrackerError(f"run {self.name!r} is finished; resume it with tracker.init(project, name)")
+
+    def _checked_step(self, step: Any) -> int:
+        if (problem := step_problem(step)) is not None:
+            raise (TypeError if "integer" in problem else ValueError)(problem)
+        return int(step.__index__())
+
+    def _new_column(self, tag: Any) -> Column:
+        if (problem := name_problem("tag", tag)) is not None:
+            raise ValueError(problem)
+        column = self._columns[tag] = Column()
+        return column
+
+    def _undo(self, metrics: Mapping[str, Any], count: int) -> None:
+        """Remove the points a failed log() call appended before it failed: all or nothing."""
+        for index, tag in enumerate(metrics):
+            if index >= count:
+                break
+            self._columns[tag].pop()
+
+    @staticmethod
+    def _explain(metrics: Mapping[str, Any], count: int, exc: BaseException) -> BaseException:
+        if not isinstance(metrics, Mapping):
+            return TypeError(f"log() takes a mapping of tag -> number, got {type(metrics).__name__}")
+        if isinstance(exc, TypeError | OverflowError):
+            tag, value = list(metrics.items())[count]
+            return type(exc)(f"value of {tag!r} must be a real number, got {type(value).__name__}: {exc}")
+        return exc
+
+
+# -- runs still open at interpreter exit ---------------------------------------------------------
+
+_live_runs: weakref.WeakSet[Run] = weakref.WeakSet()
+_uncaught = threading.Event()
+_previous_excepthook = sys.excepthook
+
+
+def _note_uncaught(exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
+    _uncaught.set()
+    _previous_excepthook(exc_type, exc, tb)
+
+
+def _finish_live_runs() -> None:
+    """At exit, deliver and mark every run the script left open (failed if it died of an exception)."""
+    timeout = float(os.environ.get("TRACKER_EXIT_TIMEOUT", FLUSH_TIMEOUT))
+    for run in list(_live_runs):
+        try:
+            run.finish("failed" if _uncaught.is_set() else "finished", timeout=timeout)
+        except Exception as exc:  # noqa: BLE001 - at exit, report and go on
+            print(f"tracker: could not finish run {run.name!r}: {exc}", file=sys.stderr)
+
+
+sys.excepthook = _note_uncaught
+atexit.register(_finish_live_runs)

@@ -1,0 +1,165 @@
+"""Server bootstrap: the one function that builds the gRPC server, and the graceful run loop.
+
+gRPC runs on asyncio, so an open ingest stream from an idle training job costs no thread; database
+work runs on a thread pool as large as the connection pool.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+from tracker_client._proto import tracker_pb2 as pb
+from tracker_server.domain import limits
+from tracker_server.services.base import Blocking, register
+from tracker_server.services.errors import ErrorInterceptor
+from tracker_server.services.ingest import Draining, IngestService
+from tracker_server.services.reads import ReadService
+from tracker_server.services.runs import RunService
+from tracker_server.store.engine import Database, redact
+from tracker_server.store.migrate import check_current, upgrade
+
+log = logging.getLogger("tracker.server")
+
+SERVICES = ("RunService", "IngestService", "ReadService")
+SERVICE_NAMES = tuple(pb.DESCRIPTOR.services_by_name[s].full_name for s in SERVICES)
+
+
+def open_database(url: str, *, pool_size: int = 8, announce: Callable[[str], None] = log.info) -> Database:
+    """Open the database and make sure its schema is current.
+
+    SQLite (the embedded, single-user default) is upgraded in place. PostgreSQL is shared by a
+    team and upgraded deliberately: an out-of-date schema stops the server with the command to run
+    (``SchemaOutOfDateError``).
+    """
+    db = Database(url, pool_size=pool_size)
+    try:
+        if db.dialect == "sqlite":
+            before, after = upgrade(db)
+            if before != after:
+                announce(f"Database schema upgraded from {before or 'empty'} to {after}")
+        else:
+            check_current(db)
+    except BaseException:
+        db.dispose()
+        raise
+    return db
+
+
+@dataclass
+class RunningServer:
+    server: grpc.aio.Server
+    port: int
+    draining: Draining
+    health: health.aio.HealthServicer
+    blocking: Blocking
+    db: Database
+
+    async def stop(self, grace: float) -> None:
+        """Refuse new calls, let in-flight batches commit and ack (up to ``grace`` seconds), then
+        wait for every database call already started, so nothing is cut half-way."""
+        self.draining.start()
+        await self.health.enter_graceful_shutdown()
+        await self.server.stop(grace)
+        await asyncio.get_running_loop().run_in_executor(None, self.blocking.shutdown)
+
+
+async def start_server(db: Database, *, host: str = "127.0.0.1", port: int = 0) -> RunningServer:
+    """Build and start the gRPC server: our services, health, reflection, the error interceptor."""
+    server = grpc.aio.server(
+        interceptors=[ErrorInterceptor()],
+        options=[
+            ("grpc.max_receive_message_length", limits.MAX_MESSAGE_BYTES),
+            ("grpc.max_send_message_length", limits.MAX_MESSAGE_BYTES),
+            ("grpc.so_reuseport", 0),
+        ],
+    )
+    blocking = Blocking(workers=db.pool_size)
+    draining = Draining()
+    register(server, "RunService", RunService(db, blocking))
+    register(server, "IngestService", IngestService(db, blocking, draining),
+             {"Write": (pb.WriteBatchBytes, pb.WriteAck), "WriteOne": (pb.WriteBatchBytes, pb.WriteAck)})
+    register(server, "ReadService", ReadService(db, blocking),
+             {"ReadScalars": (pb.ReadScalarsRequest, pb.ScalarPageBytes)})
+    health_servicer = health.aio.HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    reflection.enable_server_reflection((*SERVICE_NAMES, reflection.SERVICE_NAME, health.SERVICE_NAME), server)
+    bound = server.add_insecure_port(f"{host}:{port}")
+    if bound == 0:
+        raise OSError(f"cannot listen on {host}:{port} (is another server using the port?)")
+    await server.start()
+    for name in ("", *SERVICE_NAMES):
+        await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
+    log.info("Tracker server listening on %s:%d, database %s", host, bound, redact(db.url))
+    return RunningServer(server, bound, draining, health_servicer, blocking, db)
+
+
+async def serve(db: Database, *, host: str, port: int, grace: float,
+                ready: Callable[[RunningServer], None] | None = None) -> None:
+    """Run until SIGTERM or SIGINT, then stop gracefully."""
+    running = await start_server(db, host=host, port=port)
+    if ready is not None:
+        ready(running)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    log.info("Shutting down: finishing in-flight batches (up to %gs)", grace)
+    await running.stop(grace)
+    log.info("Stopped")
+
+
+class ServerThread:
+    """A server on a background thread with its own event loop: for the demo, tests and benchmarks."""
+
+    def __init__(self, db: Database, *, host: str = "127.0.0.1", port: int = 0) -> None:
+        self._loop = asyncio.new_event_loop()
+        self._started = threading.Event()
+        self._running: RunningServer | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._main, args=(db, host, port), name="tracker-server",
+                                        daemon=True)
+        self._thread.start()
+        self._started.wait()
+        if self._error is not None:
+            raise self._error
+        assert self._running is not None
+        self.port = self._running.port
+        self.address = f"{host}:{self.port}"
+
+    def _main(self, db: Database, host: str, port: int) -> None:
+        asyncio.set_event_loop(self._loop)
+        try:
+            self._running = self._loop.run_until_complete(start_server(db, host=host, port=port))
+        except BaseException as exc:
+            self._error = exc
+            return
+        finally:
+            self._started.set()
+        self._loop.run_forever()
+
+    def stop(self, grace: float = 5.0) -> None:
+        if self._running is None or not self._thread.is_alive():
+            return
+        future = asyncio.run_coroutine_threadsafe(self._running.stop(grace), self._loop)
+        future.result()
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join()
+        with contextlib.suppress(RuntimeError):
+            self._loop.close()
+
+    def __enter__(self) -> ServerThread:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

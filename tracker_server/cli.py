@@ -1,0 +1,208 @@
+"""The ``tracker`` command line.
+
+Commands that need the server's dependencies import them when they run, so ``tracker runs`` works
+with the client alone and says how to install the rest when it is missing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+SERVER_EXTRA_HINT = "this command needs the server's dependencies: pip install 'tracker[server]'"
+
+
+def _settings_options(parser: argparse.ArgumentParser, fields: Sequence[str]) -> None:
+    """Add the named ServerSettings fields as options, with their descriptions as help."""
+    from tracker_server.settings import ServerSettings
+
+    for name in fields:
+        info = ServerSettings.model_fields[name]
+        extra: dict[str, Any] = info.json_schema_extra  # type: ignore[assignment]
+        default = "see above" if name == "database_url" else info.default
+        parser.add_argument(
+            extra["flag"], dest=name, metavar=extra["metavar"], default=None,
+            help=f"{info.description} [env {extra['env']}; default {default}]",
+        )
+
+
+def _load_settings(args: argparse.Namespace, fields: Sequence[str]) -> Any:
+    from pydantic import ValidationError
+
+    from tracker_server.settings import ServerSettings
+
+    overrides = {name: getattr(args, name) for name in fields if getattr(args, name, None) is not None}
+    try:
+        return ServerSettings(**overrides)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise SystemExit(f"tracker: invalid setting: {problems}") from None
+
+
+SERVER_FIELDS = ("database_url", "host", "port", "db_pool_size", "shutdown_grace", "log_level")
+
+
+def cmd_server(args: argparse.Namespace) -> int:
+    from sqlalchemy.exc import OperationalError
+
+    from tracker_server.app import open_database, serve
+    from tracker_server.store.engine import redact
+    from tracker_server.store.migrate import SchemaOutOfDateError
+
+    settings = _load_settings(args, SERVER_FIELDS)
+    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    url = settings.resolved_database_url
+    if settings.uses_default_database:
+        print(f"Storing data in {settings.default_database_path}", flush=True)
+    try:
+        db = open_database(url, pool_size=settings.db_pool_size, announce=print)
+    except SchemaOutOfDateError as exc:
+        flag = "" if args.database_url is None else f" --db '{redact(url)}'"
+        print(f"tracker: {exc}.\nUpgrade it first (with the real password in the URL): tracker db upgrade{flag}",
+              file=sys.stderr)
+        return 2
+    except OperationalError as exc:
+        print(f"tracker: cannot connect to the database {redact(url)}: {exc.orig}", file=sys.stderr)
+        return 2
+
+    def ready(running: Any) -> None:
+        print(
+            f"Tracker server listening on {settings.host}:{running.port}\n"
+            f"Log to it: tracker.init(project=..., server='{settings.host}:{running.port}') "
+            f"or TRACKER_SERVER={settings.host}:{running.port}\nStop with Ctrl-C.",
+            flush=True,
+        )
+
+    try:
+        asyncio.run(serve(db, host=settings.host, port=settings.port, grace=settings.shutdown_grace, ready=ready))
+    except OSError as exc:
+        print(f"tracker: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        db.dispose()
+    return 0
+
+
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    from sqlalchemy.exc import OperationalError
+
+    from tracker_server.store.engine import Database, redact
+    from tracker_server.store.migrate import upgrade
+
+    settings = _load_settings(args, ("database_url",))
+    url = settings.resolved_database_url
+    db = Database(url)
+    try:
+        before, after = upgrade(db)
+    except OperationalError as exc:
+        print(f"tracker: cannot connect to the database {redact(url)}: {exc.orig}", file=sys.stderr)
+        return 2
+    finally:
+        db.dispose()
+    if before == after:
+        print(f"{redact(url)} is up to date (schema revision {after}).")
+    else:
+        print(f"Upgraded {redact(url)} from schema revision {before or '(empty)'} to {after}.")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from tracker_server.demo import main as demo
+
+    return demo(args.server)
+
+
+def cmd_runs(args: argparse.Namespace) -> int:
+    import tracker_client as tracker
+    from tracker_server.table import format_table
+
+    with tracker.Api(server=args.server) as api:
+        runs = api.runs(args.project)
+    rows = [
+        [r.id, r.name, r.status, r.created_at.strftime("%Y-%m-%d %H:%M:%S"),
+         " ".join(f"{k}={v}" for k, v in r.hparams.items())]
+        for r in runs
+    ]
+    print(format_table(["id", "name", "status", "created (UTC)", "hparams"], rows))
+    return 0
+
+
+def _guard(command: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    """Turn a missing server dependency or a client error into one clear line, not a traceback."""
+
+    def run(args: argparse.Namespace) -> int:
+        from tracker_client.errors import TrackerError
+
+        try:
+            return command(args)
+        except ModuleNotFoundError as exc:
+            if exc.name and exc.name.split(".")[0] in {"sqlalchemy", "alembic", "psycopg", "pydantic",
+                                                       "pydantic_settings", "grpc_health", "grpc_reflection"}:
+                print(f"tracker: {SERVER_EXTRA_HINT} (missing {exc.name})", file=sys.stderr)
+                return 2
+            raise
+        except (TrackerError, ValueError) as exc:
+            print(f"tracker: {exc}", file=sys.stderr)
+            return 1
+
+    return run
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tracker",
+        description="Tracker: a self-hosted experiment tracker. Log from training loops with "
+        "`import tracker_client as tracker`; run a server with `tracker server`.",
+        epilog="Try `tracker demo` for a complete example in under a minute.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    server = commands.add_parser(
+        "server", help="run the Tracker server",
+        description="Run the Tracker server (gRPC). Each option can also come from the TRACKER_* variable "
+        "named in its help; command-line options win. The default database is a SQLite file in your "
+        "data directory, upgraded automatically; a PostgreSQL database must be upgraded with "
+        "`tracker db upgrade` first. SIGTERM or Ctrl-C stops it gracefully.",
+    )
+    _settings_options(server, SERVER_FIELDS)
+    server.set_defaults(func=_guard(cmd_server))
+
+    db = commands.add_parser("db", help="manage the database schema")
+    db_commands = db.add_subparsers(dest="db_command", required=True, metavar="COMMAND")
+    upgrade = db_commands.add_parser(
+        "upgrade", help="upgrade the database schema to this version of Tracker",
+        description="Apply every pending schema migration. Safe to run again: an up-to-date database is left "
+        "as it is.",
+    )
+    _settings_options(upgrade, ("database_url",))
+    upgrade.set_defaults(func=_guard(cmd_db_upgrade))
+
+    demo = commands.add_parser(
+        "demo", help="train a small sweep and log it, to see Tracker work",
+        description="Train a two-layer numpy MLP over 12 hyperparameter combinations, log losses, accuracies "
+        "and weight/gradient histograms, and print the runs best first. Uses TRACKER_SERVER when set, "
+        "otherwise starts an embedded server on the default SQLite database.",
+    )
+    demo.add_argument("--server", default=None, metavar="HOST:PORT", help="log to this server instead")
+    demo.set_defaults(func=_guard(cmd_demo))
+
+    runs = commands.add_parser("runs", help="list a project's runs",
+                               description="List a project's runs, oldest first, with their hyperparameters.")
+    runs.add_argument("--project", "-p", default=None, help="project name [env TRACKER_PROJECT]")
+    runs.add_argument("--server", default=None, metavar="HOST:PORT",
+                      help="server address [env TRACKER_SERVER; default 127.0.0.1:6065]")
+    runs.set_defaults(func=_guard(cmd_runs))
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,129 @@
+"""Ingest: validate a whole batch, then apply it exactly once in one transaction.
+
+Nothing is written unless every part of the batch is valid. The batch's data, the series
+summaries and the writer's cursor commit together, so a batch acknowledged after commit is
+durable, and a batch delivered again (a retry after a lost ack) is recognised and not applied twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+
+from tracker_server.domain import limits
+from tracker_server.domain.errors import FailedPrecondition, InvalidArgument, NotFound
+from tracker_server.domain.model import Histogram, ScalarColumn, WriteBatch, WriteResult
+from tracker_server.domain.summaries import merge, summarize
+from tracker_server.domain.validation import check_name
+from tracker_server.store import ingest as store
+from tracker_server.store import runs as run_store
+from tracker_server.store.engine import Database
+
+
+def validate(batch: WriteBatch) -> None:
+    """Raise InvalidArgument naming the first problem found anywhere in the batch."""
+    if not batch.run_id:
+        raise InvalidArgument("run_id is empty")
+    if not batch.writer_id or len(batch.writer_id) > limits.MAX_WRITER_ID_LENGTH:
+        raise InvalidArgument(f"writer_id must be 1-{limits.MAX_WRITER_ID_LENGTH} characters")
+    check_name("writer_id", batch.writer_id)
+    if batch.seq < 1:
+        raise InvalidArgument("seq must be >= 1 (a writer numbers its batches 1, 2, 3, ...)")
+    columns = len(batch.scalars) + len(batch.histograms)
+    if columns > limits.MAX_COLUMNS_PER_BATCH:
+        raise InvalidArgument(f"batch has {columns} columns; the limit is {limits.MAX_COLUMNS_PER_BATCH}")
+    if batch.points > limits.MAX_POINTS_PER_BATCH:
+        raise InvalidArgument(
+            f"batch has {batch.points} points; the limit is {limits.MAX_POINTS_PER_BATCH} (split it)"
+        )
+    for i, column in enumerate(batch.scalars):
+        _check_scalars(f"scalars[{i}]", column)
+    for i, (tag, histograms) in enumerate(batch.histograms):
+        check_name(f"histograms[{i}].tag", tag)
+        if not histograms:
+            raise InvalidArgument(f"histograms[{i}] (tag {tag!r}) has no histograms")
+        for j, histogram in enumerate(histograms):
+            _check_histogram(f"histograms[{i}].histograms[{j}] (tag {tag!r})", histogram)
+
+
+def _check_scalars(where: str, column: ScalarColumn) -> None:
+    check_name(f"{where}.tag", column.tag)
+    where = f"{where} (tag {column.tag!r})"
+    n = column.steps.size
+    if n == 0:
+        raise InvalidArgument(f"{where} has no points")
+    if column.wall_times.size != n or column.values.size != n:
+        raise InvalidArgument(
+            f"{where}: steps, wall_times and values must have equal lengths, got "
+            f"{n}, {column.wall_times.size} and {column.values.size}"
+        )
+    if int(column.steps.min()) < 0:
+        raise InvalidArgument(f"{where}.steps: steps must be >= 0, got {int(column.steps.min())}")
+    if not np.isfinite(column.wall_times).all():
+        raise InvalidArgument(f"{where}.wall_times must be finite")
+
+
+def _check_histogram(where: str, h: Histogram) -> None:
+    if h.step < 0:
+        raise InvalidArgument(f"{where}.step must be >= 0, got {h.step}")
+    if not np.isfinite(h.wall_time):
+        raise InvalidArgument(f"{where}.wall_time must be finite")
+    n = h.bucket_limits.size
+    if h.bucket_counts.size != n:
+        raise InvalidArgument(
+            f"{where}: bucket_limits and bucket_counts must have equal lengths, got {n} and {h.bucket_counts.size}"
+        )
+    if n > limits.MAX_HISTOGRAM_BUCKETS:
+        raise InvalidArgument(f"{where} has {n} buckets; the limit is {limits.MAX_HISTOGRAM_BUCKETS}")
+    if np.isnan(h.bucket_limits).any() or (n > 1 and (np.diff(h.bucket_limits) < 0).any()):
+        raise InvalidArgument(f"{where}.bucket_limits must be increasing and not NaN")
+    counts = h.bucket_counts
+    if not np.isfinite(counts).all() or (counts < 0).any():
+        raise InvalidArgument(f"{where}.bucket_counts must be finite and >= 0")
+    for field in ("count", "nan_count"):
+        value = getattr(h, field)
+        if not np.isfinite(value) or value < 0:
+            raise InvalidArgument(f"{where}.{field} must be finite and >= 0, got {value}")
+    total = float(counts.sum()) + h.nan_count
+    if abs(total - h.count) > 1e-9 * max(1.0, h.count):
+        raise InvalidArgument(
+            f"{where}: buckets do not add up: sum(bucket_counts) + nan_count = {total:g} but count = {h.count:g}"
+        )
+
+
+def write_batch(db: Database, batch: WriteBatch) -> WriteResult:
+    """Validate and apply ``batch`` exactly once; a batch seen before is reported as a duplicate."""
+    validate(batch)
+    # Computed before the transaction so the row locks are held only for the writes.
+    column_summaries = [summarize(c.steps, c.wall_times, c.values) for c in batch.scalars]
+    now = dt.datetime.now(dt.UTC)
+    with db.write() as conn:
+        status = run_store.run_status(conn, batch.run_id)
+        if status is None:
+            raise NotFound(f"run {batch.run_id!r} does not exist")
+        if status != "running":
+            raise FailedPrecondition(
+                f"run {batch.run_id!r} is {status}; resume it (tracker.init with its project and name) "
+                "before logging to it"
+            )
+        claim = store.claim_batch(conn, run_id=batch.run_id, writer_id=batch.writer_id, seq=batch.seq, now=now)
+        if not claim.applied:
+            if claim.last_seq >= batch.seq:
+                return WriteResult(seq=batch.seq, duplicate=True)
+            raise FailedPrecondition(
+                f"writer {batch.writer_id!r} sent batch {batch.seq} but the last one committed is "
+                f"{claim.last_seq}: batches must arrive in order, without gaps"
+            )
+        if batch.scalars:
+            series = store.lock_series(conn, batch.run_id, "scalar", (c.tag for c in batch.scalars))
+            store.insert_chunks(conn, series, batch.scalars)
+            stored = store.summaries(conn, series.values())
+            merged = {series_id: stored.get(series_id) for series_id in series.values()}
+            for column, summary in zip(batch.scalars, column_summaries, strict=True):
+                merged[series[column.tag]] = merge(merged[series[column.tag]], summary)
+            store.save_summaries(conn, {k: v for k, v in merged.items() if v is not None})
+        if batch.histograms:
+            series = store.lock_series(conn, batch.run_id, "histogram", (tag for tag, _ in batch.histograms))
+            store.insert_histograms(conn, series, batch.histograms)
+    return WriteResult(seq=batch.seq, duplicate=False)

@@ -1,0 +1,122 @@
+"""Run use cases: create or resume, hyperparameters, finish, get and list."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+import string
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from tracker_server.domain.errors import InvalidArgument, NotFound
+from tracker_server.domain.model import HParamValue, Page, ProjectInfo, RunInfo
+from tracker_server.domain.paging import decode_token, encode_token
+from tracker_server.domain.validation import check_hparams, check_name, page_size
+from tracker_server.store import runs as store
+from tracker_server.store.engine import Database
+
+_ID_ALPHABET = string.ascii_lowercase + string.digits
+FINAL_STATUSES = ("finished", "failed", "killed")
+
+
+def new_run_id() -> str:
+    """12 random characters of [a-z0-9] (62 bits): short enough to type, never guessed."""
+    return "".join(secrets.choice(_ID_ALPHABET) for _ in range(12))
+
+
+@dataclass(frozen=True, slots=True)
+class CreatedRun:
+    run: RunInfo
+    resumed: bool
+    next_step: int
+
+
+def create_or_resume(db: Database, *, project: str, name: str,
+                     hparams: Mapping[str, HParamValue]) -> CreatedRun:
+    """Create run ``name`` in ``project`` (creating the project on first use) or resume it.
+
+    A resumed run is RUNNING again; ``hparams`` are merged into its own in either case.
+    """
+    check_name("project", project)
+    check_name("name", name)
+    check_hparams("hparams", hparams)
+    now = dt.datetime.now(dt.UTC)
+    with db.write() as conn:
+        project_id = store.project_id(conn, project, create_at=now)
+        assert project_id is not None
+        run_id = store.find_run_id(conn, project_id, name)
+        resumed = run_id is not None
+        if run_id is None:
+            run_id = new_run_id()
+            if not store.insert_run(conn, run_id=run_id, project=project_id, name=name, now=now):
+                run_id = store.find_run_id(conn, project_id, name)  # created concurrently: resume it
+                resumed = True
+        assert run_id is not None
+        if resumed:
+            store.set_status(conn, run_id, "running", now=now)
+        store.upsert_hparams(conn, run_id, hparams)
+        run = store.get_run(conn, run_id)
+        assert run is not None
+        return CreatedRun(run=run, resumed=resumed, next_step=store.next_step(conn, run_id) if resumed else 0)
+
+
+def set_hparams(db: Database, run_id: str, hparams: Mapping[str, HParamValue]) -> RunInfo:
+    check_hparams("hparams", hparams)
+    with db.write() as conn:
+        if store.run_status(conn, run_id) is None:
+            raise NotFound(f"run {run_id!r} does not exist")
+        store.upsert_hparams(conn, run_id, hparams)
+        run = store.get_run(conn, run_id)
+    assert run is not None
+    return run
+
+
+def finish(db: Database, run_id: str, status: str) -> RunInfo:
+    if status not in FINAL_STATUSES:
+        raise InvalidArgument(f"status must be one of {', '.join(FINAL_STATUSES)}, got {status!r}")
+    with db.write() as conn:
+        if not store.set_status(conn, run_id, status, now=dt.datetime.now(dt.UTC)):
+            raise NotFound(f"run {run_id!r} does not exist")
+        run = store.get_run(conn, run_id)
+    assert run is not None
+    return run
+
+
+def get(db: Database, run_id: str) -> RunInfo:
+    with db.read() as conn:
+        run = store.get_run(conn, run_id)
+    if run is None:
+        raise NotFound(f"run {run_id!r} does not exist")
+    return run
+
+
+def list_runs(db: Database, project: str, *, size: int, token: str) -> Page[RunInfo]:
+    """A page of the project's runs, oldest first."""
+    check_name("project", project)
+    limit = page_size(size)
+    key = decode_token(token, 2)
+    after = None
+    if key is not None:
+        try:
+            after = (dt.datetime.fromisoformat(key[0]), str(key[1]))
+        except (TypeError, ValueError):
+            raise InvalidArgument("page_token is not a token this server issued") from None
+    with db.read() as conn:
+        project_id = store.project_id(conn, project)
+        if project_id is None:
+            raise NotFound(f"project {project!r} does not exist")
+        runs = store.list_runs(conn, project_id, after=after, limit=limit + 1)
+    more = len(runs) > limit
+    runs = runs[:limit]
+    next_token = encode_token(runs[-1].created_at.isoformat(), runs[-1].id) if more else ""
+    return Page(runs, next_token)
+
+
+def list_projects(db: Database, *, size: int, token: str) -> Page[ProjectInfo]:
+    limit = page_size(size)
+    key = decode_token(token, 1)
+    with db.read() as conn:
+        projects = store.list_projects(conn, after=str(key[0]) if key else None, limit=limit + 1)
+    more = len(projects) > limit
+    projects = projects[:limit]
+    return Page(projects, encode_token(projects[-1].name) if more else "")

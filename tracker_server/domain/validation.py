@@ -1,0 +1,39 @@
+"""Input checks shared by the domain's use cases; each raises InvalidArgument naming the field."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from tracker_client.validation import name_problem
+from tracker_server.domain import limits
+from tracker_server.domain.errors import InvalidArgument
+from tracker_server.domain.model import HParamValue
+
+
+def check_name(field: str, value: object) -> None:
+    if (problem := name_problem(field, value)) is not None:
+        raise InvalidArgument(problem)
+
+
+def check_hparams(field: str, hparams: Mapping[str, HParamValue]) -> None:
+    if len(hparams) > limits.MAX_HPARAMS_PER_REQUEST:
+        raise InvalidArgument(
+            f"{field} has {len(hparams)} entries; the limit is {limits.MAX_HPARAMS_PER_REQUEST} per request"
+        )
+    for name, value in hparams.items():
+        check_name(f"{field} name", name)
+        if isinstance(value, str):
+            if len(value) > limits.MAX_HPARAM_STRING_LENGTH:
+                raise InvalidArgument(
+                    f"{field}[{name!r}] is {len(value)} characters long; the limit is "
+                    f"{limits.MAX_HPARAM_STRING_LENGTH}"
+                )
+            if "\x00" in value:
+                raise InvalidArgument(f"{field}[{name!r}] contains a NUL character")
+
+
+def page_size(requested: int, *, default: int = limits.DEFAULT_PAGE_SIZE,
+              maximum: int = limits.MAX_PAGE_SIZE) -> int:
+    if requested < 0:
+        raise InvalidArgument(f"page_size must be >= 0, got {requested}")
+    return min(requested or default, maximum)

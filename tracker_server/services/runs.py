@@ -1,0 +1,59 @@
+"""RunService: create or resume runs, hyperparameters, status, listing."""
+
+from __future__ import annotations
+
+import grpc
+
+from tracker_client._proto import tracker_pb2 as pb
+from tracker_server.domain import runs
+from tracker_server.domain.errors import InvalidArgument
+from tracker_server.services.base import Blocking
+from tracker_server.services.convert import (
+    STATUS_FROM_PROTO,
+    hparams_from_proto,
+    project_to_proto,
+    run_to_proto,
+)
+from tracker_server.store.engine import Database
+
+
+class RunService:
+    def __init__(self, db: Database, blocking: Blocking) -> None:
+        self._db = db
+        self._blocking = blocking
+
+    async def CreateRun(self, request: pb.CreateRunRequest, context: grpc.aio.ServicerContext) -> pb.CreateRunResponse:
+        created = await self._blocking(
+            runs.create_or_resume, self._db, project=request.project, name=request.name,
+            hparams=hparams_from_proto("hparams", request.hparams),
+        )
+        return pb.CreateRunResponse(run=run_to_proto(created.run), resumed=created.resumed,
+                                    next_step=created.next_step)
+
+    async def SetHParams(self, request: pb.SetHParamsRequest,
+                         context: grpc.aio.ServicerContext) -> pb.SetHParamsResponse:
+        run = await self._blocking(runs.set_hparams, self._db, request.run_id,
+                                   hparams_from_proto("hparams", request.hparams))
+        return pb.SetHParamsResponse(run=run_to_proto(run))
+
+    async def FinishRun(self, request: pb.FinishRunRequest, context: grpc.aio.ServicerContext) -> pb.FinishRunResponse:
+        status = STATUS_FROM_PROTO.get(request.status)
+        if status is None or status == "running":
+            raise InvalidArgument("status must be RUN_STATUS_FINISHED, RUN_STATUS_FAILED or RUN_STATUS_KILLED")
+        run = await self._blocking(runs.finish, self._db, request.run_id, status)
+        return pb.FinishRunResponse(run=run_to_proto(run))
+
+    async def GetRun(self, request: pb.GetRunRequest, context: grpc.aio.ServicerContext) -> pb.GetRunResponse:
+        run = await self._blocking(runs.get, self._db, request.run_id)
+        return pb.GetRunResponse(run=run_to_proto(run))
+
+    async def ListRuns(self, request: pb.ListRunsRequest, context: grpc.aio.ServicerContext) -> pb.ListRunsResponse:
+        page = await self._blocking(runs.list_runs, self._db, request.project, size=request.page_size,
+                                    token=request.page_token)
+        return pb.ListRunsResponse(runs=[run_to_proto(r) for r in page.items], next_page_token=page.next_token)
+
+    async def ListProjects(self, request: pb.ListProjectsRequest,
+                           context: grpc.aio.ServicerContext) -> pb.ListProjectsResponse:
+        page = await self._blocking(runs.list_projects, self._db, size=request.page_size, token=request.page_token)
+        return pb.ListProjectsResponse(projects=[project_to_proto(p) for p in page.items],
+                                       next_page_token=page.next_token)

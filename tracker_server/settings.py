@@ -1,0 +1,65 @@
+"""Server settings: one typed object. Precedence: command-line flags, then TRACKER_* variables, then defaults.
+
+Each field's description is its ``--help`` text; ``flag`` names its command-line option.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from tracker_client.config import data_dir
+
+
+def default_database_url() -> str:
+    return f"sqlite:///{data_dir() / 'tracker.db'}"
+
+
+class ServerSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TRACKER_", extra="ignore")
+
+    database_url: str | None = Field(
+        None,
+        description="Database URL: postgresql+psycopg://USER:PASSWORD@HOST:5432/DB for a team server, or "
+        "sqlite:///PATH. Default: a SQLite file in your data directory (the path is printed at start).",
+        json_schema_extra={"flag": "--db", "metavar": "URL", "env": "TRACKER_DATABASE_URL"},
+    )
+    host: str = Field(
+        "127.0.0.1",
+        description="Address to listen on. 127.0.0.1 serves this machine only; 0.0.0.0 every interface.",
+        json_schema_extra={"flag": "--host", "metavar": "HOST", "env": "TRACKER_HOST"},
+    )
+    port: int = Field(
+        6065, ge=0, le=65535,
+        description="gRPC port; 0 picks a free one.",
+        json_schema_extra={"flag": "--port", "metavar": "PORT", "env": "TRACKER_PORT"},
+    )
+    db_pool_size: int = Field(
+        8, ge=1, le=1000,
+        description="Database connections kept open; also the number of threads doing database work.",
+        json_schema_extra={"flag": "--db-pool-size", "metavar": "N", "env": "TRACKER_DB_POOL_SIZE"},
+    )
+    shutdown_grace: float = Field(
+        30.0, ge=0,
+        description="Seconds that in-flight calls get to finish after SIGTERM or Ctrl-C.",
+        json_schema_extra={"flag": "--shutdown-grace", "metavar": "SECONDS", "env": "TRACKER_SHUTDOWN_GRACE"},
+    )
+    log_level: str = Field(
+        "INFO",
+        description="Log level: DEBUG, INFO, WARNING or ERROR.",
+        json_schema_extra={"flag": "--log-level", "metavar": "LEVEL", "env": "TRACKER_LOG_LEVEL"},
+    )
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or default_database_url()
+
+    @property
+    def uses_default_database(self) -> bool:
+        return self.database_url is None
+
+    @property
+    def default_database_path(self) -> Path:
+        return data_dir() / "tracker.db"

@@ -1,0 +1,172 @@
+"""Runs, projects and hyperparameters: the repository functions. Callers own the transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, and_, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from tracker_server.domain.model import HParamValue, ProjectInfo, RunInfo
+from tracker_server.store.schema import HistogramRow, HParam, MetricSummary, Project, Run, Series
+
+
+def insert_ignore(conn: Connection, table: Any) -> Any:
+    """INSERT ... ON CONFLICT DO NOTHING-capable insert for the connection's dialect."""
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    return dialect.insert(table)
+
+
+def project_id(conn: Connection, name: str, *, create_at: dt.datetime | None = None) -> int | None:
+    """The id of project ``name``; created (race-free) when ``create_at`` is given and it is missing."""
+    found = conn.scalar(select(Project.id).where(Project.name == name))
+    if found is not None or create_at is None:
+        return found
+    conn.execute(
+        insert_ignore(conn, Project).values(name=name, created_at=create_at).on_conflict_do_nothing()
+    )
+    return conn.scalar(select(Project.id).where(Project.name == name))
+
+
+def find_run_id(conn: Connection, project: int, name: str) -> str | None:
+    return conn.scalar(select(Run.id).where(Run.project_id == project, Run.name == name))
+
+
+def insert_run(conn: Connection, *, run_id: str, project: int, name: str, now: dt.datetime) -> bool:
+    """Insert a running run; False when (project, name) was taken concurrently."""
+    result = conn.execute(
+        insert_ignore(conn, Run)
+        .values(id=run_id, project_id=project, name=name, status="running", created_at=now,
+                updated_at=now, finished_at=None)
+        .on_conflict_do_nothing()
+    )
+    return bool(result.rowcount)
+
+
+def set_status(conn: Connection, run_id: str, status: str, *, now: dt.datetime) -> bool:
+    """Set a run's status (finished_at follows: set when finishing, cleared when running)."""
+    result = conn.execute(
+        update(Run)
+        .where(Run.id == run_id)
+        .values(status=status, updated_at=now, finished_at=None if status == "running" else now)
+    )
+    return bool(result.rowcount)
+
+
+def run_status(conn: Connection, run_id: str) -> str | None:
+    return conn.scalar(select(Run.status).where(Run.id == run_id))
+
+
+def upsert_hparams(conn: Connection, run_id: str, hparams: Mapping[str, HParamValue]) -> None:
+    """Insert or replace typed hyperparameters of a run."""
+    if not hparams:
+        return
+    rows = [_hparam_row(run_id, name, value) for name, value in hparams.items()]
+    stmt = insert_ignore(conn, HParam)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[HParam.run_id, HParam.name],
+        set_={c: stmt.excluded[c] for c in ("kind", "number_value", "int_value", "string_value", "bool_value")},
+    )
+    conn.execute(stmt, rows)
+
+
+def _hparam_row(run_id: str, name: str, value: HParamValue) -> dict[str, Any]:
+    row: dict[str, Any] = {"run_id": run_id, "name": name, "number_value": None, "int_value": None,
+                           "string_value": None, "bool_value": None}
+    if isinstance(value, bool):
+        row.update(kind="bool", bool_value=value)
+    elif isinstance(value, int):
+        row.update(kind="int", int_value=value, number_value=float(value))
+    elif isinstance(value, float):
+        row.update(kind="float", number_value=value)
+    else:
+        row.update(kind="str", string_value=value)
+    return row
+
+
+def _hparam_value(row: Any) -> HParamValue:
+    kind = row.kind
+    if kind == "bool":
+        return bool(row.bool_value)
+    if kind == "int":
+        return int(row.int_value)
+    if kind == "float":
+        return float(row.number_value)
+    return str(row.string_value)
+
+
+def hparams_of(conn: Connection, run_ids: Sequence[str]) -> dict[str, dict[str, HParamValue]]:
+    """Hyperparameters of several runs, by run id then name (sorted)."""
+    out: dict[str, dict[str, HParamValue]] = {run_id: {} for run_id in run_ids}
+    if not run_ids:
+        return out
+    rows = conn.execute(
+        select(HParam.__table__).where(HParam.run_id.in_(run_ids)).order_by(HParam.run_id, HParam.name)
+    )
+    for row in rows:
+        out[row.run_id][row.name] = _hparam_value(row)
+    return out
+
+
+_RUN_COLUMNS = (Run.id, Project.name.label("project"), Run.name, Run.status, Run.created_at, Run.finished_at)
+
+
+def _run_infos(conn: Connection, rows: Sequence[Any]) -> list[RunInfo]:
+    hparams = hparams_of(conn, [r.id for r in rows])
+    return [
+        RunInfo(id=r.id, project=r.project, name=r.name, status=r.status, hparams=hparams[r.id],
+                created_at=r.created_at, finished_at=r.finished_at)
+        for r in rows
+    ]
+
+
+def get_run(conn: Connection, run_id: str) -> RunInfo | None:
+    row = conn.execute(
+        select(*_RUN_COLUMNS).join(Project, Project.id == Run.project_id).where(Run.id == run_id)
+    ).one_or_none()
+    return _run_infos(conn, [row])[0] if row is not None else None
+
+
+def list_runs(conn: Connection, project: int, *, after: tuple[dt.datetime, str] | None,
+              limit: int) -> list[RunInfo]:
+    """Runs of a project ordered by (created_at, id), starting after the given key."""
+    query = (
+        select(*_RUN_COLUMNS)
+        .join(Project, Project.id == Run.project_id)
+        .where(Run.project_id == project)
+        .order_by(Run.created_at, Run.id)
+        .limit(limit)
+    )
+    if after is not None:
+        created, run_id = after
+        query = query.where(or_(Run.created_at > created, and_(Run.created_at == created, Run.id > run_id)))
+    return _run_infos(conn, conn.execute(query).all())
+
+
+def list_projects(conn: Connection, *, after: str | None, limit: int) -> list[ProjectInfo]:
+    run_count = select(func.count(Run.id)).where(Run.project_id == Project.id).scalar_subquery()
+    query = select(Project.name, Project.created_at, run_count.label("run_count")).order_by(Project.name)
+    if after is not None:
+        query = query.where(Project.name > after)
+    return [
+        ProjectInfo(name=r.name, created_at=r.created_at, run_count=r.run_count)
+        for r in conn.execute(query.limit(limit))
+    ]
+
+
+def next_step(conn: Connection, run_id: str) -> int:
+    """One past the largest step stored for the run in any series (0 when it has none)."""
+    scalar = conn.scalar(
+        select(func.max(MetricSummary.last_step))
+        .join(Series, Series.id == MetricSummary.series_id)
+        .where(Series.run_id == run_id)
+    )
+    histogram = conn.scalar(
+        select(func.max(HistogramRow.step))
+        .join(Series, Series.id == HistogramRow.series_id)
+        .where(Series.run_id == run_id)
+    )
+    largest = max((s for s in (scalar, histogram) if s is not None), default=-1)
+    return int(largest) + 1
