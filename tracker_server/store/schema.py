@@ -64,10 +64,17 @@ class Float64(TypeDecorator[float]):
     impl = Double
     cache_ok = True
 
-    def process_bind_param(self, value: float | None, dialect: Dialect) -> Any:
-        if value is not None and dialect.name == "sqlite" and math.isnan(value):
-            return "NaN"
-        return value
+    def bind_processor(self, dialect: Dialect) -> Any:
+        if dialect.name != "sqlite":
+            return super().bind_processor(dialect)
+
+        def process(value: float | None) -> Any:  # replaces Double's float(), which would undo "NaN"
+            if value is None:
+                return None
+            value = float(value)
+            return "NaN" if math.isnan(value) else value
+
+        return process
 
     def process_result_value(self, value: Any, dialect: Dialect) -> float | None:
         return None if value is None else float(value)

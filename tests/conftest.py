@@ -1,0 +1,134 @@
+"""Fixtures: a fresh, migrated database per test on SQLite and on PostgreSQL, and a real gRPC
+server on an ephemeral port in front of it.
+
+PostgreSQL runs when TRACKER_TEST_DATABASE_URL names a server we can create databases on (CI sets
+it); the variable set but the server unreachable is a failure, never a skip. Each test gets its
+own database, cloned from a template migrated once per session.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from tracker_server.app import ServerThread
+from tracker_server.store.engine import Database
+from tracker_server.store.migrate import upgrade
+
+PG_ENV = "TRACKER_TEST_DATABASE_URL"
+BACKENDS = ("sqlite", "postgresql")
+_counter = itertools.count()
+_session_tag = uuid.uuid4().hex[:8]
+
+
+def pytest_report_header() -> str:
+    url = os.environ.get(PG_ENV)
+    shown = make_url(url).render_as_string(hide_password=True) if url else "not set: PostgreSQL tests skip"
+    return f"{PG_ENV}: {shown}"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_data_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test touches the user's real data directory or a server named in their environment."""
+    monkeypatch.setenv("TRACKER_DATA_DIR", str(tmp_path_factory.mktemp("data")))
+    for name in ("TRACKER_SERVER", "TRACKER_PROJECT", "TRACKER_TOKEN", "TRACKER_DATABASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def _pg_server_url() -> str:
+    url = os.environ.get(PG_ENV)
+    if not url:
+        pytest.skip(f"{PG_ENV} is not set")
+    return url
+
+
+def _admin_engine(server_url: str):  # type: ignore[no-untyped-def]
+    url = make_url(Database(server_url).url).set(database="postgres")
+    return create_engine(url, isolation_level="AUTOCOMMIT")
+
+
+@pytest.fixture(scope="session")
+def _pg_template() -> Iterator[str]:
+    """A PostgreSQL database migrated once, cloned by every PostgreSQL test."""
+    server_url = _pg_server_url()
+    admin = _admin_engine(server_url)
+    name = f"tracker_tpl_{_session_tag}"
+    with admin.connect() as conn:  # fails loudly when the server is unreachable
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(Database(server_url).url).set(database=name).render_as_string(hide_password=False)
+    db = Database(url, pool_size=1)
+    upgrade(db)
+    db.dispose()
+    yield name
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    db = Database(f"sqlite:///{path}", pool_size=1)
+    upgrade(db)
+    db.dispose()
+    return path
+
+
+def fresh_database_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A migrated, empty database of ``backend`` for one test, dropped afterwards."""
+    if backend == "sqlite":
+        template: Path = request.getfixturevalue("_sqlite_template")
+        path = tmp_path / "tracker.db"
+        shutil.copyfile(template, path)
+        yield f"sqlite:///{path}"
+        return
+    template_name: str = request.getfixturevalue("_pg_template")
+    server_url = _pg_server_url()
+    name = f"tracker_t_{_session_tag}_{next(_counter)}"
+    admin = _admin_engine(server_url)
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template_name}"'))
+    try:
+        yield make_url(Database(server_url).url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def database_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    yield from fresh_database_url(backend, request, tmp_path)
+
+
+@pytest.fixture
+def db(database_url: str) -> Iterator[Database]:
+    database = Database(database_url, pool_size=4)
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def server(db: Database) -> Iterator[ServerThread]:
+    """A real gRPC server on an ephemeral port, on this test's database."""
+    with ServerThread(db) as running:
+        yield running
+
+
+@pytest.fixture
+def address(server: ServerThread) -> str:
+    return server.address
