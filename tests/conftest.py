@@ -132,3 +132,22 @@ def server(db: Database) -> Iterator[ServerThread]:
 @pytest.fixture
 def address(server: ServerThread) -> str:
     return server.address
+
+
+@pytest.fixture
+def empty_database_url(backend: str, tmp_path: Path) -> Iterator[str]:
+    """A database of ``backend`` with no schema at all (never migrated)."""
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp_path / 'empty.db'}"
+        return
+    server_url = _pg_server_url()
+    name = f"tracker_e_{_session_tag}_{next(_counter)}"
+    admin = _admin_engine(server_url)
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(Database(server_url).url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()

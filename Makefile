@@ -1,0 +1,27 @@
+# Developer commands. `make dev` once, then the rest.
+PYTHON ?= .venv/bin/python
+export TRACKER_TEST_DATABASE_URL ?=
+
+.PHONY: dev test lint proto bench demo
+
+dev:  ## a virtual environment with everything for development
+	python3 -m venv .venv
+	$(PYTHON) -m pip install -U pip
+	$(PYTHON) -m pip install -e '.[dev,bench]'
+
+test:  ## the suite; set TRACKER_TEST_DATABASE_URL to include PostgreSQL
+	$(PYTHON) -m pytest -q
+
+lint:  ## ruff, and mypy on the public packages
+	$(PYTHON) -m ruff check .
+	$(PYTHON) -m ruff format --check tracker_client tracker_server || true
+	$(PYTHON) -m mypy
+
+proto:  ## regenerate tracker_client/_proto from proto/tracker/v1/tracker.proto
+	$(PYTHON) proto/generate.py
+
+bench:  ## ingest benchmark against PostgreSQL (TRACKER_BENCH_DATABASE_URL, default: local postgres)
+	$(PYTHON) benchmarks/ingest.py
+
+demo:
+	.venv/bin/tracker demo

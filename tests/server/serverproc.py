@@ -1,0 +1,83 @@
+"""Run `tracker ...` commands and a `tracker server` process for tests, with bounded waits."""
+
+from __future__ import annotations
+
+import os
+import queue
+import re
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+
+CLI = [sys.executable, "-m", "tracker_server.cli"]
+
+
+def tracker(*args: str, env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=timeout,
+                          env={**os.environ, **(env or {})})
+
+
+class ServerProcess:
+    """A `tracker server` child process whose output is collected line by line on a thread."""
+
+    def __init__(self, args: Sequence[str], env: dict[str, str] | None = None) -> None:
+        self.proc = subprocess.Popen([*CLI, "server", *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                     text=True, env={**os.environ, **(env or {})})
+        self.lines: list[str] = []
+        self._queue: queue.Queue[str | None] = queue.Queue()
+        threading.Thread(target=self._pump, daemon=True).start()
+
+    def _pump(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self._queue.put(line)
+        self._queue.put(None)
+
+    def wait_for(self, pattern: str, timeout: float = 60) -> re.Match[str]:
+        """The first output line matching ``pattern``; fails when the process ends or time runs out."""
+        while True:
+            try:
+                line = self._queue.get(timeout=timeout)
+            except queue.Empty:
+                raise AssertionError(f"no line matching {pattern!r} within {timeout}s: {self.output}") from None
+            if line is None:
+                raise AssertionError(f"server exited ({self.proc.wait()}) before {pattern!r}: {self.output}")
+            self.lines.append(line)
+            if match := re.search(pattern, line):
+                return match
+
+    def address(self) -> str:
+        return self.wait_for(r"listening on (\S+:\d+)").group(1)
+
+    @property
+    def output(self) -> str:
+        while True:
+            try:
+                line = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if line is not None:
+                self.lines.append(line)
+        return "".join(self.lines)
+
+    def terminate(self, timeout: float = 60) -> int:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        return self.proc.wait(timeout=timeout)
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=30)
+
+
+@contextmanager
+def server_process(args: Sequence[str], env: dict[str, str] | None = None) -> Iterator[ServerProcess]:
+    server = ServerProcess(args, env)
+    try:
+        yield server
+    finally:
+        server.kill()
