@@ -72,8 +72,11 @@ def server_process(database_url: str) -> Iterator[str]:
     """`tracker db upgrade` then `tracker server` in a separate process, as a team would run it."""
     cli = [sys.executable, "-m", "tracker_server.cli"]
     subprocess.run([*cli, "db", "upgrade", "--db", database_url], check=True, capture_output=True)
-    proc = subprocess.Popen([*cli, "server", "--db", database_url, "--port", "0", "--log-level", "WARNING"],
-                            stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [*cli, "server", "--db", database_url, "--port", "0", "--log-level", "WARNING"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert proc.stdout is not None
         address = None
@@ -108,7 +111,8 @@ def bench_log_cost(address: str) -> dict[str, float]:
         with tempfile.TemporaryDirectory() as logdir:
             writer = SummaryWriter(logdir)
             results["tensorboardX add_scalar(), 1 metric"] = per_call_ns(
-                lambda i: writer.add_scalar("loss", 0.5, i), calls=50_000)
+                lambda i: writer.add_scalar("loss", 0.5, i), calls=50_000
+            )
             writer.close()
     try:
         import mlflow
@@ -119,7 +123,10 @@ def bench_log_cost(address: str) -> dict[str, float]:
             mlflow.set_tracking_uri(f"sqlite:///{root}/mlflow.db")
             with mlflow.start_run():
                 results["MLflow log_metric(synchronous=False), 1 metric"] = per_call_ns(
-                    lambda i: mlflow.log_metric("loss", 0.5, step=i, synchronous=False), calls=5_000, group=100)
+                    lambda i: mlflow.log_metric("loss", 0.5, step=i, synchronous=False),
+                    calls=5_000,
+                    group=100,
+                )
                 mlflow.flush_async_logging()
     return results
 
@@ -149,11 +156,24 @@ def bench_end_to_end(address: str, *, steps: int, tags: int) -> tuple[float, str
 def bench_copy_reference(database_url: str, *, steps: int, tags: int) -> float:
     """One row per point via binary COPY into a plain indexed table (the database's own pace)."""
     conn_url = make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
-    row = np.dtype([("fields", ">i2"), ("l1", ">i4"), ("series", ">i4"), ("l2", ">i4"), ("step", ">i8"),
-                    ("l3", ">i4"), ("wall", ">f8"), ("l4", ">i4"), ("value", ">f8")])
+    row = np.dtype(
+        [
+            ("fields", ">i2"),
+            ("l1", ">i4"),
+            ("series", ">i4"),
+            ("l2", ">i4"),
+            ("step", ">i8"),
+            ("l3", ">i4"),
+            ("wall", ">f8"),
+            ("l4", ">i4"),
+            ("value", ">f8"),
+        ]
+    )
     with psycopg.connect(conn_url, autocommit=True) as conn:
-        conn.execute("CREATE TABLE points_reference (series integer, step bigint, wall_time double precision, "
-                     "value double precision)")
+        conn.execute(
+            "CREATE TABLE points_reference (series integer, step bigint, wall_time double precision, "
+            "value double precision)"
+        )
         conn.execute("CREATE INDEX ON points_reference (series, step)")
         block = 200_000
         start = time.perf_counter()
@@ -188,8 +208,10 @@ def main() -> None:
         reference = bench_copy_reference(database_url, steps=args.steps, tags=args.tags)
 
     points = args.steps * args.tags
-    print(f"\nTracker ingest benchmark: 1 run x {args.tags} tags x {args.steps:,} steps = {points:,} points, "
-          f"PostgreSQL, {os.cpu_count()} cores\n")
+    print(
+        f"\nTracker ingest benchmark: 1 run x {args.tags} tags x {args.steps:,} steps = {points:,} points, "
+        f"PostgreSQL, {os.cpu_count()} cores\n"
+    )
     print(f"{'measure':<58} {'value':>16}")
     print(f"{'-' * 58} {'-' * 16}")
     for name, ns in log_costs.items():

@@ -23,8 +23,9 @@ class Api:
     ``server`` and ``token`` default to TRACKER_SERVER (else 127.0.0.1:6065) and TRACKER_TOKEN.
     """
 
-    def __init__(self, server: str | None = None, *, token: str | None = None,
-                 timeout: float = DEFAULT_TIMEOUT) -> None:
+    def __init__(
+        self, server: str | None = None, *, token: str | None = None, timeout: float = DEFAULT_TIMEOUT
+    ) -> None:
         self._connection = Connection(server, token=token, timeout=timeout)
 
     @property
@@ -52,7 +53,9 @@ class Api:
     def runs(self, project: str | None = None) -> list[RunRecord]:
         """Every run of ``project`` (default TRACKER_PROJECT), oldest first."""
         request = pb.ListRunsRequest(project=resolve_project(project), page_size=1000)
-        return [run_record(r) for page in self._pages(self._connection.runs.ListRuns, request) for r in page.runs]
+        return [
+            run_record(r) for page in self._pages(self._connection.runs.ListRuns, request) for r in page.runs
+        ]
 
     def run(self, run_id: str) -> RunRecord:
         conn = self._connection
@@ -61,10 +64,13 @@ class Api:
     def tags(self, run_id: str) -> list[TagRecord]:
         """The run's tags, scalar tags first, each with its summary (count, last, min, max)."""
         request = pb.ListTagsRequest(run_id=run_id, page_size=10_000)
-        return [tag_record(t) for page in self._pages(self._connection.reads.ListTags, request) for t in page.tags]
+        return [
+            tag_record(t) for page in self._pages(self._connection.reads.ListTags, request) for t in page.tags
+        ]
 
-    def scalars(self, run_id: str, tag: str, *, start_step: int | None = None,
-                end_step: int | None = None) -> ScalarSeries:
+    def scalars(
+        self, run_id: str, tag: str, *, start_step: int | None = None, end_step: int | None = None
+    ) -> ScalarSeries:
         """Every point of a scalar tag ordered by step, optionally within [start_step, end_step]."""
         conn = self._connection
         request = pb.ReadScalarsRequest(run_id=run_id, tag=tag, start_step=start_step, end_step=end_step)
@@ -81,8 +87,9 @@ class Api:
             wall_times=np.frombuffer(b"".join(walls), dtype="<f8").astype(np.float64, copy=False),
         )
 
-    def histograms(self, run_id: str, tag: str, *, start_step: int | None = None,
-                   end_step: int | None = None) -> list[Histogram]:
+    def histograms(
+        self, run_id: str, tag: str, *, start_step: int | None = None, end_step: int | None = None
+    ) -> list[Histogram]:
         """Every histogram of a tag ordered by step, optionally within [start_step, end_step]."""
         conn = self._connection
         request = pb.ReadHistogramsRequest(run_id=run_id, tag=tag, start_step=start_step, end_step=end_step)

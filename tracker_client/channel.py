@@ -24,7 +24,7 @@ Response = TypeVar("Response")
 
 def method_path(service: str, method: str) -> str:
     """The HTTP/2 path of an RPC, taken from the descriptor rather than spelled by hand."""
-    full_name = pb.DESCRIPTOR.services_by_name[service].methods_by_name[method].full_name
+    full_name: str = pb.DESCRIPTOR.services_by_name[service].methods_by_name[method].full_name
     return "/" + full_name.rsplit(".", 1)[0] + "/" + method
 
 
@@ -35,17 +35,16 @@ class Connection:
     the ingest stream (requests are pre-serialised ``WriteBatchBytes``) and ``ReadScalars``.
     """
 
-    def __init__(self, server: str | None = None, *, token: str | None = None,
-                 timeout: float = DEFAULT_TIMEOUT) -> None:
+    def __init__(
+        self, server: str | None = None, *, token: str | None = None, timeout: float = DEFAULT_TIMEOUT
+    ) -> None:
         self.server = resolve_server(server)
         self.timeout = timeout
         token = resolve_token(token)
-        self.metadata: tuple[tuple[str, str], ...] = (
-            (("authorization", f"Bearer {token}"),) if token else ()
-        )
+        self.metadata: tuple[tuple[str, str], ...] = (("authorization", f"Bearer {token}"),) if token else ()
         self.channel = grpc.insecure_channel(self.server, options=CHANNEL_OPTIONS)
-        self.runs = pb_grpc.RunServiceStub(self.channel)
-        self.reads = pb_grpc.ReadServiceStub(self.channel)
+        self.runs = pb_grpc.RunServiceStub(self.channel)  # type: ignore[no-untyped-call]
+        self.reads = pb_grpc.ReadServiceStub(self.channel)  # type: ignore[no-untyped-call]
         self.write_stream = self.channel.stream_stream(
             method_path("IngestService", "Write"),
             request_serializer=None,  # requests are already serialised WriteBatchBytes
@@ -57,15 +56,18 @@ class Connection:
             response_deserializer=pb.ScalarPageBytes.FromString,
         )
 
-    def call(self, method: Callable[..., Response], request: Any, *, timeout: float | None = None) -> Response:
+    def call(
+        self, method: Callable[..., Response], request: Any, *, timeout: float | None = None
+    ) -> Response:
         """Make a unary call with a deadline, raising TrackerError on failure."""
         try:
             return method(request, timeout=timeout or self.timeout, metadata=self.metadata)
         except grpc.RpcError as error:
             raise translate_rpc_error(error, server=self.server) from None
 
-    def stream(self, method: Callable[..., Iterator[Response]], request: Any, *,
-               timeout: float | None = None) -> Iterator[Response]:
+    def stream(
+        self, method: Callable[..., Iterator[Response]], request: Any, *, timeout: float | None = None
+    ) -> Iterator[Response]:
         """Iterate a server-streaming call with a deadline, raising TrackerError on failure."""
         try:
             yield from method(request, timeout=timeout or self.timeout, metadata=self.metadata)

@@ -22,7 +22,9 @@ def resolve_project(project: str | None) -> str:
     """The project name: the argument, else TRACKER_PROJECT; one of them is required."""
     name = project or os.environ.get("TRACKER_PROJECT")
     if not name:
-        raise ValueError("No project given: pass project=... or set the TRACKER_PROJECT environment variable.")
+        raise ValueError(
+            "No project given: pass project=... or set the TRACKER_PROJECT environment variable."
+        )
     return name
 
 

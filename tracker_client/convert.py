@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Literal
 
 import numpy as np
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -18,13 +19,13 @@ from tracker_client.records import (
     TagRecord,
 )
 
-STATUS_NAMES: dict[int, RunStatus] = {
+STATUS_NAMES: dict[pb.RunStatus, RunStatus] = {
     pb.RUN_STATUS_RUNNING: "running",
     pb.RUN_STATUS_FINISHED: "finished",
     pb.RUN_STATUS_FAILED: "failed",
     pb.RUN_STATUS_KILLED: "killed",
 }
-STATUS_CODES: dict[str, int] = {name: code for code, name in STATUS_NAMES.items()}
+STATUS_CODES: dict[str, pb.RunStatus] = {name: code for code, name in STATUS_NAMES.items()}
 
 
 def _time(stamp: Timestamp, present: bool = True) -> dt.datetime | None:
@@ -64,7 +65,7 @@ def tag_record(info: pb.TagInfo) -> TagRecord:
             max_value=s.max_value if s.HasField("max_value") else None,
             first_nonfinite_step=s.first_nonfinite_step if s.HasField("first_nonfinite_step") else None,
         )
-    kind = "scalar" if info.kind == pb.SERIES_KIND_SCALAR else "histogram"
+    kind: Literal["scalar", "histogram"] = "scalar" if info.kind == pb.SERIES_KIND_SCALAR else "histogram"
     return TagRecord(tag=info.tag, kind=kind, count=info.count, summary=summary)
 
 

@@ -64,8 +64,9 @@ def summarize(
     data = array[~nan] if nan_count else array
     if data.size == 0:
         empty = np.zeros(0, dtype=np.float64)
-        return Histogram(step, wall_time, float(array.size), np.nan, np.nan, np.nan, np.nan, empty, empty,
-                         float(nan_count))
+        return Histogram(
+            step, wall_time, float(array.size), np.nan, np.nan, np.nan, np.nan, empty, empty, float(nan_count)
+        )
     if isinstance(bins, str) and bins == "tensorflow":
         edges = tensorflow_bucket_edges()
     else:
@@ -106,9 +107,7 @@ def _subsample(
     return merged, merged_limits
 
 
-def _trim(
-    counts: npt.NDArray[Any], limits: npt.NDArray[Any]
-) -> tuple[npt.NDArray[Any], npt.NDArray[Any]]:
+def _trim(counts: npt.NDArray[Any], limits: npt.NDArray[Any]) -> tuple[npt.NDArray[Any], npt.NDArray[Any]]:
     """Keep the occupied buckets plus one empty bucket on the left; limits become right edges."""
     occupied = np.flatnonzero(counts)
     start, end = int(occupied[0]), int(occupied[-1]) + 1

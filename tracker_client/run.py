@@ -27,8 +27,8 @@ from tracker_client.channel import DEFAULT_TIMEOUT, Connection
 from tracker_client.config import resolve_project
 from tracker_client.convert import STATUS_CODES, run_record
 from tracker_client.errors import TrackerError
-from tracker_client.hparams import flatten, to_proto_map
 from tracker_client.histogram import Bins, summarize
+from tracker_client.hparams import flatten, to_proto_map
 from tracker_client.records import RunRecord, RunStatus
 from tracker_client.sender import Sender
 from tracker_client.validation import name_problem, step_problem
@@ -82,8 +82,14 @@ def init(
 class Run:
     """A run being logged to. Use as a context manager, or call ``finish()`` (done at exit otherwise)."""
 
-    def __init__(self, connection: Connection, run: pb.Run, *, next_step: int = 0,
-                 flush_interval: float = FLUSH_INTERVAL) -> None:
+    def __init__(
+        self,
+        connection: Connection,
+        run: pb.Run,
+        *,
+        next_step: int = 0,
+        flush_interval: float = FLUSH_INTERVAL,
+    ) -> None:
         self._connection = connection
         self._record = run_record(run)
         self._buffer = PointBuffer()
@@ -155,8 +161,15 @@ class Run:
             if buffer.points >= BATCH_POINTS and not self._wake_is_set():
                 self._wake()
 
-    def log_histogram(self, tag: str, values: Any, step: int | None = None, *,
-                      bins: Bins = "tensorflow", max_bins: int | None = None) -> None:
+    def log_histogram(
+        self,
+        tag: str,
+        values: Any,
+        step: int | None = None,
+        *,
+        bins: Bins = "tensorflow",
+        max_bins: int | None = None,
+    ) -> None:
         """Record a histogram summary of ``values`` (numpy, anything with ``__array__``, or a tensor).
 
         The summary is computed here with numpy, in TensorBoard's bucket layout by default
@@ -225,8 +238,9 @@ class Run:
     def __enter__(self) -> Run:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         if exc_type is None:
             self.finish()
         elif issubclass(exc_type, KeyboardInterrupt):
@@ -287,7 +301,7 @@ def _finish_live_runs() -> None:
     for run in list(_live_runs):
         try:
             run.finish("failed" if _uncaught.is_set() else "finished", timeout=timeout)
-        except Exception as exc:  # noqa: BLE001 - at exit, report and go on
+        except Exception as exc:
             print(f"tracker: could not finish run {run.name!r}: {exc}", file=sys.stderr)
 
 

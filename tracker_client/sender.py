@@ -57,8 +57,9 @@ class _Stream:
         while (payload := self._outbox.get()) is not None:
             yield payload
 
-    def _read(self, on_ack: Callable[[pb.WriteAck], None],
-              on_end: Callable[[grpc.RpcError | None], None]) -> None:
+    def _read(
+        self, on_ack: Callable[[pb.WriteAck], None], on_end: Callable[[grpc.RpcError | None], None]
+    ) -> None:
         error: grpc.RpcError | None = None
         try:
             for ack in self._call:
@@ -126,8 +127,10 @@ class Sender:
             ticket = self._flush_ticket
         self._wake.set()
         with self._cv:
-            self._cv.wait_for(lambda: self.failure is not None or self._drained_ticket >= ticket,
-                              max(0.0, deadline - time.monotonic()))
+            self._cv.wait_for(
+                lambda: self.failure is not None or self._drained_ticket >= ticket,
+                max(0.0, deadline - time.monotonic()),
+            )
             self._raise_failure()
             target = self._drained_seq if self._drained_ticket >= ticket else None
             done = target is not None and self._cv.wait_for(
@@ -222,9 +225,11 @@ class Sender:
         with self._cv:
             expected = self._unacked[0].seq if self._unacked else None
             if ack.seq != expected:
-                self._fail_locked(TrackerError(
-                    f"the server acknowledged batch {ack.seq} while batch {expected} was expected"
-                ))
+                self._fail_locked(
+                    TrackerError(
+                        f"the server acknowledged batch {ack.seq} while batch {expected} was expected"
+                    )
+                )
                 return
             self._unacked.popleft()
             self._acked_seq = ack.seq
@@ -235,9 +240,11 @@ class Sender:
             if error is not None:
                 self._fail_locked(translate_rpc_error(error, server=self._connection.server))
             elif self._unacked:
-                self._fail_locked(TrackerError(
-                    f"the server ended the stream with {len(self._unacked)} batches unacknowledged"
-                ))
+                self._fail_locked(
+                    TrackerError(
+                        f"the server ended the stream with {len(self._unacked)} batches unacknowledged"
+                    )
+                )
 
     def _fail(self, failure: TrackerError) -> None:
         with self._cv:

@@ -86,13 +86,23 @@ async def start_server(db: Database, *, host: str = "127.0.0.1", port: int = 0) 
     blocking = Blocking(workers=db.pool_size)
     draining = Draining()
     register(server, "RunService", RunService(db, blocking))
-    register(server, "IngestService", IngestService(db, blocking, draining),
-             {"Write": (pb.WriteBatchBytes, pb.WriteAck), "WriteOne": (pb.WriteBatchBytes, pb.WriteAck)})
-    register(server, "ReadService", ReadService(db, blocking),
-             {"ReadScalars": (pb.ReadScalarsRequest, pb.ScalarPageBytes)})
+    register(
+        server,
+        "IngestService",
+        IngestService(db, blocking, draining),
+        {"Write": (pb.WriteBatchBytes, pb.WriteAck), "WriteOne": (pb.WriteBatchBytes, pb.WriteAck)},
+    )
+    register(
+        server,
+        "ReadService",
+        ReadService(db, blocking),
+        {"ReadScalars": (pb.ReadScalarsRequest, pb.ScalarPageBytes)},
+    )
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
-    reflection.enable_server_reflection((*SERVICE_NAMES, reflection.SERVICE_NAME, health.SERVICE_NAME), server)
+    reflection.enable_server_reflection(
+        (*SERVICE_NAMES, reflection.SERVICE_NAME, health.SERVICE_NAME), server
+    )
     bound = server.add_insecure_port(f"{host}:{port}")
     if bound == 0:
         raise OSError(f"cannot listen on {host}:{port} (is another server using the port?)")
@@ -103,8 +113,9 @@ async def start_server(db: Database, *, host: str = "127.0.0.1", port: int = 0) 
     return RunningServer(server, bound, draining, health_servicer, blocking, db)
 
 
-async def serve(db: Database, *, host: str, port: int, grace: float,
-                ready: Callable[[RunningServer], None] | None = None) -> None:
+async def serve(
+    db: Database, *, host: str, port: int, grace: float, ready: Callable[[RunningServer], None] | None = None
+) -> None:
     """Run until SIGTERM or SIGINT, then stop gracefully."""
     running = await start_server(db, host=host, port=port)
     if ready is not None:
@@ -127,15 +138,16 @@ class ServerThread:
         self._started = threading.Event()
         self._running: RunningServer | None = None
         self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._main, args=(db, host, port), name="tracker-server",
-                                        daemon=True)
+        self._thread = threading.Thread(
+            target=self._main, args=(db, host, port), name="tracker-server", daemon=True
+        )
         self._thread.start()
         self._started.wait()
         if self._error is not None:
             raise self._error
         assert self._running is not None
-        self.port = self._running.port
-        self.address = f"{host}:{self.port}"
+        self.port: int = self._running.port
+        self.address: str = f"{host}:{self.port}"
 
     def _main(self, db: Database, host: str, port: int) -> None:
         asyncio.set_event_loop(self._loop)

@@ -25,7 +25,10 @@ def _settings_options(parser: argparse.ArgumentParser, fields: Sequence[str]) ->
         extra: dict[str, Any] = info.json_schema_extra  # type: ignore[assignment]
         default = "see above" if name == "database_url" else info.default
         parser.add_argument(
-            extra["flag"], dest=name, metavar=extra["metavar"], default=None,
+            extra["flag"],
+            dest=name,
+            metavar=extra["metavar"],
+            default=None,
             help=f"{info.description} [env {extra['env']}; default {default}]",
         )
 
@@ -54,7 +57,9 @@ def cmd_server(args: argparse.Namespace) -> int:
     from tracker_server.store.migrate import SchemaOutOfDateError
 
     settings = _load_settings(args, SERVER_FIELDS)
-    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     url = settings.resolved_database_url
     if settings.uses_default_database:
         print(f"Storing data in {settings.default_database_path}", flush=True)
@@ -62,8 +67,11 @@ def cmd_server(args: argparse.Namespace) -> int:
         db = open_database(url, pool_size=settings.db_pool_size, announce=print)
     except SchemaOutOfDateError as exc:
         flag = "" if args.database_url is None else f" --db '{redact(url)}'"
-        print(f"tracker: {exc}.\nUpgrade it first (with the real password in the URL): tracker db upgrade{flag}",
-              file=sys.stderr)
+        print(
+            f"tracker: {exc}.\nUpgrade it first (with the real password in the URL): "
+            f"tracker db upgrade{flag}",
+            file=sys.stderr,
+        )
         return 2
     except OperationalError as exc:
         print(f"tracker: cannot connect to the database {redact(url)}: {exc.orig}", file=sys.stderr)
@@ -78,7 +86,9 @@ def cmd_server(args: argparse.Namespace) -> int:
         )
 
     try:
-        asyncio.run(serve(db, host=settings.host, port=settings.port, grace=settings.shutdown_grace, ready=ready))
+        asyncio.run(
+            serve(db, host=settings.host, port=settings.port, grace=settings.shutdown_grace, ready=ready)
+        )
     except OSError as exc:
         print(f"tracker: {exc}", file=sys.stderr)
         return 2
@@ -123,8 +133,13 @@ def cmd_runs(args: argparse.Namespace) -> int:
     with tracker.Api(server=args.server) as api:
         runs = api.runs(args.project)
     rows = [
-        [r.id, r.name, r.status, r.created_at.strftime("%Y-%m-%d %H:%M:%S"),
-         " ".join(f"{k}={v}" for k, v in r.hparams.items())]
+        [
+            r.id,
+            r.name,
+            r.status,
+            r.created_at.strftime("%Y-%m-%d %H:%M:%S"),
+            " ".join(f"{k}={v}" for k, v in r.hparams.items()),
+        ]
         for r in runs
     ]
     print(format_table(["id", "name", "status", "created (UTC)", "hparams"], rows))
@@ -140,8 +155,15 @@ def _guard(command: Callable[[argparse.Namespace], int]) -> Callable[[argparse.N
         try:
             return command(args)
         except ModuleNotFoundError as exc:
-            if exc.name and exc.name.split(".")[0] in {"sqlalchemy", "alembic", "psycopg", "pydantic",
-                                                       "pydantic_settings", "grpc_health", "grpc_reflection"}:
+            if exc.name and exc.name.split(".")[0] in {
+                "sqlalchemy",
+                "alembic",
+                "psycopg",
+                "pydantic",
+                "pydantic_settings",
+                "grpc_health",
+                "grpc_reflection",
+            }:
                 print(f"tracker: {SERVER_EXTRA_HINT} (missing {exc.name})", file=sys.stderr)
                 return 2
             raise
@@ -162,7 +184,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     server = commands.add_parser(
-        "server", help="run the Tracker server",
+        "server",
+        help="run the Tracker server",
         description="Run the Tracker server (gRPC). Each option can also come from the TRACKER_* variable "
         "named in its help; command-line options win. The default database is a SQLite file in your "
         "data directory, upgraded automatically; a PostgreSQL database must be upgraded with "
@@ -174,7 +197,8 @@ def build_parser() -> argparse.ArgumentParser:
     db = commands.add_parser("db", help="manage the database schema")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="COMMAND")
     upgrade = db_commands.add_parser(
-        "upgrade", help="upgrade the database schema to this version of Tracker",
+        "upgrade",
+        help="upgrade the database schema to this version of Tracker",
         description="Apply every pending schema migration. Safe to run again: an up-to-date database is left "
         "as it is.",
     )
@@ -182,7 +206,8 @@ def build_parser() -> argparse.ArgumentParser:
     upgrade.set_defaults(func=_guard(cmd_db_upgrade))
 
     demo = commands.add_parser(
-        "demo", help="train a small sweep and log it, to see Tracker work",
+        "demo",
+        help="train a small sweep and log it, to see Tracker work",
         description="Train a two-layer numpy MLP over 12 hyperparameter combinations, log losses, accuracies "
         "and weight/gradient histograms, and print the runs best first. Uses TRACKER_SERVER when set, "
         "otherwise starts an embedded server on the default SQLite database.",
@@ -190,11 +215,18 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--server", default=None, metavar="HOST:PORT", help="log to this server instead")
     demo.set_defaults(func=_guard(cmd_demo))
 
-    runs = commands.add_parser("runs", help="list a project's runs",
-                               description="List a project's runs, oldest first, with their hyperparameters.")
+    runs = commands.add_parser(
+        "runs",
+        help="list a project's runs",
+        description="List a project's runs, oldest first, with their hyperparameters.",
+    )
     runs.add_argument("--project", "-p", default=None, help="project name [env TRACKER_PROJECT]")
-    runs.add_argument("--server", default=None, metavar="HOST:PORT",
-                      help="server address [env TRACKER_SERVER; default 127.0.0.1:6065]")
+    runs.add_argument(
+        "--server",
+        default=None,
+        metavar="HOST:PORT",
+        help="server address [env TRACKER_SERVER; default 127.0.0.1:6065]",
+    )
     runs.set_defaults(func=_guard(cmd_runs))
     return parser
 

@@ -49,8 +49,9 @@ def _activation(name: str) -> tuple[Callable[[Array], Array], Callable[[Array, A
     return np.tanh, (lambda z, a: 1.0 - a * a)
 
 
-def _forward(x: Array, w1: Array, b1: Array, w2: Array, b2: Array,
-             act: Callable[[Array], Array]) -> tuple[Array, Array, Array]:
+def _forward(
+    x: Array, w1: Array, b1: Array, w2: Array, b2: Array, act: Callable[[Array], Array]
+) -> tuple[Array, Array, Array]:
     z1 = x @ w1 + b1
     a1 = act(z1)
     logits = a1 @ w2 + b2
@@ -73,16 +74,27 @@ class Combination:
 
     @property
     def hparams(self) -> dict[str, float | int | str | bool]:
-        return {"lr": self.lr, "hidden": self.hidden, "activation": self.activation,
-                "optimizer": "sgd", "nesterov": False, "momentum": 0.9, "batch_size": BATCH_SIZE}
+        return {
+            "lr": self.lr,
+            "hidden": self.hidden,
+            "activation": self.activation,
+            "optimizer": "sgd",
+            "nesterov": False,
+            "momentum": 0.9,
+            "batch_size": BATCH_SIZE,
+        }
 
     @property
     def label(self) -> str:
         return f"lr={self.lr:g} hidden={self.hidden} {self.activation}"
 
 
-def train(run: tracker.Run, combo: Combination, data: tuple[Array, npt.NDArray[np.int64], Array,
-          npt.NDArray[np.int64]], rng: np.random.Generator) -> float:
+def train(
+    run: tracker.Run,
+    combo: Combination,
+    data: tuple[Array, npt.NDArray[np.int64], Array, npt.NDArray[np.int64]],
+    rng: np.random.Generator,
+) -> float:
     """Train one MLP with SGD + momentum, logging every step; returns the final validation accuracy."""
     x, y, xv, yv = data
     act, dact = _activation(combo.activation)
@@ -100,7 +112,7 @@ def train(run: tracker.Run, combo: Combination, data: tuple[Array, npt.NDArray[n
             for start in range(0, y.size, BATCH_SIZE):
                 idx = order[start : start + BATCH_SIZE]
                 xb, yb = x[idx], y[idx]
-                z1, a1, log_probs = _forward(xb, *params, act)
+                z1, a1, log_probs = _forward(xb, w1, b1, w2, b2, act)
                 loss, acc = _metrics(log_probs, yb)
                 grad_logits = np.exp(log_probs)
                 grad_logits[np.arange(yb.size), yb] -= 1.0
@@ -110,17 +122,20 @@ def train(run: tracker.Run, combo: Combination, data: tuple[Array, npt.NDArray[n
                 gz1 = (grad_logits @ w2.T) * dact(z1, a1)
                 gw1 = xb.T @ gz1
                 gb1 = gz1.sum(axis=0)
-                for p, v, g in zip(params, velocity, (gw1, gb1, gw2, gb2), strict=True):
-                    v *= 0.9
-                    v -= combo.lr * g
-                    p += v
+                for i, grad in enumerate((gw1, gb1, gw2, gb2)):
+                    velocity[i] = 0.9 * velocity[i] - combo.lr * grad
+                    params[i] += velocity[i]  # in place: w1, b1, w2, b2 are these arrays
                 run.log({"train/loss": loss, "train/accuracy": acc}, step=step)
                 step += 1
-            _, _, val_log_probs = _forward(xv, *params, act)
+            _, _, val_log_probs = _forward(xv, w1, b1, w2, b2, act)
             val_loss, val_acc = _metrics(val_log_probs, yv)
             run.log({"val/loss": val_loss, "val/accuracy": val_acc}, step=step - 1)
-            for name, values in (("weights/fc1", w1), ("weights/fc2", w2),
-                                 ("gradients/fc1", gw1), ("gradients/fc2", gw2)):
+            for name, values in (
+                ("weights/fc1", w1),
+                ("weights/fc2", w2),
+                ("gradients/fc1", gw1),
+                ("gradients/fc2", gw2),
+            ):
                 run.log_histogram(name, values, step=step - 1)
     return val_acc
 
@@ -132,17 +147,23 @@ def run_demo(server: str, *, out: Callable[[str], None] = print) -> list[tracker
     features, labels = make_spirals(rng, 4000)
     x, y, xv, yv = features[:3000], labels[:3000], features[3000:], labels[3000:]
     stamp = time.strftime("%b%d_%H-%M-%S")
-    combos = [Combination(lr, h, a) for lr, h, a in itertools.product(LEARNING_RATES, HIDDEN_UNITS, ACTIVATIONS)]
+    combos = [
+        Combination(lr, h, a) for lr, h, a in itertools.product(LEARNING_RATES, HIDDEN_UNITS, ACTIVATIONS)
+    ]
     run_ids = []
     started = time.monotonic()
     for i, combo in enumerate(combos, 1):
         t0 = time.monotonic()
-        with tracker.init(project=PROJECT, name=f"{combo.label} {stamp}", hparams=combo.hparams,
-                          server=server) as run:
+        with tracker.init(
+            project=PROJECT, name=f"{combo.label} {stamp}", hparams=combo.hparams, server=server
+        ) as run:
             val_acc = train(run, combo, (x, y, xv, yv), rng)
             run.flush()
         run_ids.append(run.id)
-        out(f"[{i:2d}/{len(combos)}] {combo.label:<26} val/accuracy={val_acc:.3f}  ({time.monotonic() - t0:.1f}s)")
+        out(
+            f"[{i:2d}/{len(combos)}] {combo.label:<26} val/accuracy={val_acc:.3f}  "
+            f"({time.monotonic() - t0:.1f}s)"
+        )
     out(f"Trained and logged {len(combos)} runs in {time.monotonic() - started:.1f}s.\n")
 
     with tracker.Api(server=server) as api:
@@ -159,12 +180,23 @@ def run_demo(server: str, *, out: Callable[[str], None] = print) -> list[tracker
 
     ordered = sorted(records, key=rank)
     rows = [
-        [r.id, r.hparams["lr"], r.hparams["hidden"], r.hparams["activation"], last(r.id, "val/accuracy"),
-         last(r.id, "val/loss"), last(r.id, "train/loss"), r.status]
+        [
+            r.id,
+            r.hparams["lr"],
+            r.hparams["hidden"],
+            r.hparams["activation"],
+            last(r.id, "val/accuracy"),
+            last(r.id, "val/loss"),
+            last(r.id, "train/loss"),
+            r.status,
+        ]
         for r in ordered
     ]
-    out(format_table(["run", "lr", "hidden", "activation", "val/accuracy", "val/loss", "train/loss", "status"],
-                     rows))
+    out(
+        format_table(
+            ["run", "lr", "hidden", "activation", "val/accuracy", "val/loss", "train/loss", "status"], rows
+        )
+    )
     return ordered
 
 
@@ -190,7 +222,7 @@ def main(server: str | None = None) -> int:
         "\nThe runs are stored for good. To look at them again, start the server with `tracker server` and, "
         "in another shell:\n"
         "  tracker runs --project demo\n"
-        "  python -c \"import tracker_client as t; "
+        '  python -c "import tracker_client as t; '
         f"print(t.Api().scalars('{best.id}', 'val/accuracy').values)\""
     )
     sys.stdout.flush()

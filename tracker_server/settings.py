@@ -32,17 +32,22 @@ class ServerSettings(BaseSettings):
         json_schema_extra={"flag": "--host", "metavar": "HOST", "env": "TRACKER_HOST"},
     )
     port: int = Field(
-        6065, ge=0, le=65535,
+        6065,
+        ge=0,
+        le=65535,
         description="gRPC port; 0 picks a free one.",
         json_schema_extra={"flag": "--port", "metavar": "PORT", "env": "TRACKER_PORT"},
     )
     db_pool_size: int = Field(
-        8, ge=1, le=1000,
+        8,
+        ge=1,
+        le=1000,
         description="Database connections kept open; also the number of threads doing database work.",
         json_schema_extra={"flag": "--db-pool-size", "metavar": "N", "env": "TRACKER_DB_POOL_SIZE"},
     )
     shutdown_grace: float = Field(
-        30.0, ge=0,
+        30.0,
+        ge=0,
         description="Seconds that in-flight calls get to finish after SIGTERM or Ctrl-C.",
         json_schema_extra={"flag": "--shutdown-grace", "metavar": "SECONDS", "env": "TRACKER_SHUTDOWN_GRACE"},
     )

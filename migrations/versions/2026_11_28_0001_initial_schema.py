@@ -40,9 +40,12 @@ def upgrade() -> None:
         sa.Column("created_at", Timestamp, nullable=False),
         sa.Column("updated_at", Timestamp, nullable=False),
         sa.Column("finished_at", Timestamp, nullable=True),
-        sa.CheckConstraint("status IN ('running', 'finished', 'failed', 'killed')", name=op.f("ck_runs_status")),
-        sa.ForeignKeyConstraint(["project_id"], ["projects.id"], name=op.f("fk_runs_project_id_projects"),
-                                ondelete="CASCADE"),
+        sa.CheckConstraint(
+            "status IN ('running', 'finished', 'failed', 'killed')", name=op.f("ck_runs_status")
+        ),
+        sa.ForeignKeyConstraint(
+            ["project_id"], ["projects.id"], name=op.f("fk_runs_project_id_projects"), ondelete="CASCADE"
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_runs")),
         sa.UniqueConstraint("project_id", "name", name=op.f("uq_runs_project_id_name")),
     )
@@ -57,7 +60,9 @@ def upgrade() -> None:
         sa.Column("string_value", sa.Text(), nullable=True),
         sa.Column("bool_value", sa.Boolean(), nullable=True),
         sa.CheckConstraint("kind IN ('int', 'float', 'str', 'bool')", name=op.f("ck_hparams_kind")),
-        sa.ForeignKeyConstraint(["run_id"], ["runs.id"], name=op.f("fk_hparams_run_id_runs"), ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["run_id"], ["runs.id"], name=op.f("fk_hparams_run_id_runs"), ondelete="CASCADE"
+        ),
         sa.PrimaryKeyConstraint("run_id", "name", name=op.f("pk_hparams")),
     )
     op.create_table(
@@ -66,8 +71,9 @@ def upgrade() -> None:
         sa.Column("writer_id", sa.String(length=64), nullable=False),
         sa.Column("last_seq", sa.BigInteger(), nullable=False),
         sa.Column("updated_at", Timestamp, nullable=False),
-        sa.ForeignKeyConstraint(["run_id"], ["runs.id"], name=op.f("fk_ingest_cursors_run_id_runs"),
-                                ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["run_id"], ["runs.id"], name=op.f("fk_ingest_cursors_run_id_runs"), ondelete="CASCADE"
+        ),
         sa.PrimaryKeyConstraint("run_id", "writer_id", name=op.f("pk_ingest_cursors")),
     )
     op.create_table(
@@ -77,7 +83,9 @@ def upgrade() -> None:
         sa.Column("kind", sa.String(length=16), nullable=False),
         sa.Column("tag", sa.String(length=256), nullable=False),
         sa.CheckConstraint("kind IN ('scalar', 'histogram')", name=op.f("ck_series_kind")),
-        sa.ForeignKeyConstraint(["run_id"], ["runs.id"], name=op.f("fk_series_run_id_runs"), ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["run_id"], ["runs.id"], name=op.f("fk_series_run_id_runs"), ondelete="CASCADE"
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_series")),
         sa.UniqueConstraint("run_id", "kind", "tag", name=op.f("uq_series_run_id_kind_tag")),
     )
@@ -86,12 +94,15 @@ def upgrade() -> None:
         sa.Column("id", Id64, nullable=False),
         sa.Column("series_id", Id64, nullable=False),
         sa.Column("step", sa.BigInteger(), nullable=False),
-        *(sa.Column(name, sa.Double(), nullable=False)
-          for name in ("wall_time", "count", "min", "max", "sum", "sum_squares", "nan_count")),
+        *(
+            sa.Column(name, sa.Double(), nullable=False)
+            for name in ("wall_time", "count", "min", "max", "sum", "sum_squares", "nan_count")
+        ),
         sa.Column("bucket_limits", sa.LargeBinary(), nullable=False),
         sa.Column("bucket_counts", sa.LargeBinary(), nullable=False),
-        sa.ForeignKeyConstraint(["series_id"], ["series.id"], name=op.f("fk_histograms_series_id_series"),
-                                ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["series_id"], ["series.id"], name=op.f("fk_histograms_series_id_series"), ondelete="CASCADE"
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_histograms")),
     )
     op.create_index(op.f("ix_histograms_series_id_step"), "histograms", ["series_id", "step"])
@@ -105,8 +116,12 @@ def upgrade() -> None:
         sa.Column("min_value", sa.Double(), nullable=True),
         sa.Column("max_value", sa.Double(), nullable=True),
         sa.Column("first_nonfinite_step", sa.BigInteger(), nullable=True),
-        sa.ForeignKeyConstraint(["series_id"], ["series.id"], name=op.f("fk_metric_summaries_series_id_series"),
-                                ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["series_id"],
+            ["series.id"],
+            name=op.f("fk_metric_summaries_series_id_series"),
+            ondelete="CASCADE",
+        ),
         sa.PrimaryKeyConstraint("series_id", name=op.f("pk_metric_summaries")),
     )
     op.create_table(
@@ -119,15 +134,18 @@ def upgrade() -> None:
         sa.Column("steps", sa.LargeBinary(), nullable=False),
         sa.Column("wall_times", sa.LargeBinary(), nullable=False),
         sa.Column("values", sa.LargeBinary(), nullable=False),
-        sa.ForeignKeyConstraint(["series_id"], ["series.id"], name=op.f("fk_scalar_chunks_series_id_series"),
-                                ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["series_id"], ["series.id"], name=op.f("fk_scalar_chunks_series_id_series"), ondelete="CASCADE"
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_scalar_chunks")),
     )
     op.create_index(op.f("ix_scalar_chunks_series_id_min_step"), "scalar_chunks", ["series_id", "min_step"])
     if op.get_bind().dialect.name == "postgresql":
         # Float bytes barely compress; pglz's attempt costs ~8x ingest speed. Store them as they are.
-        for table, columns in {"scalar_chunks": ("steps", "wall_times", "values"),
-                               "histograms": ("bucket_limits", "bucket_counts")}.items():
+        for table, columns in {
+            "scalar_chunks": ("steps", "wall_times", "values"),
+            "histograms": ("bucket_limits", "bucket_counts"),
+        }.items():
             for column in columns:
                 op.execute(f'ALTER TABLE {table} ALTER COLUMN "{column}" SET STORAGE EXTERNAL')
 

@@ -68,7 +68,14 @@ def test_every_scalar_point_round_trips_exactly(address: str) -> None:
     n = 40_000
     tags = ["train/loss", "train/acc", "val/loss"]
     logged: dict[str, tuple[list[int], list[float]]] = {t: ([], []) for t in tags}
-    specials = {100: math.nan, 200: math.inf, 300: -math.inf, 400: -0.0, 500: 5e-324, 600: 1.7976931348623157e308}
+    specials = {
+        100: math.nan,
+        200: math.inf,
+        300: -math.inf,
+        400: -0.0,
+        500: 5e-324,
+        600: 1.7976931348623157e308,
+    }
     with tracker.init(project="p", name="points", server=address) as run:
         for step in range(n):
             values = {tag: float(v) for tag, v in zip(tags, rng.normal(size=len(tags)), strict=True)}
@@ -202,7 +209,9 @@ def test_listing_pages_through_every_run_once(address: str) -> None:
     with Connection(address) as conn:
         seen, token, pages = [], "", 0
         while True:
-            page = conn.call(conn.runs.ListRuns, pb.ListRunsRequest(project="many", page_size=7, page_token=token))
+            page = conn.call(
+                conn.runs.ListRuns, pb.ListRunsRequest(project="many", page_size=7, page_token=token)
+            )
             seen += [r.name for r in page.runs]
             pages += 1
             token = page.next_page_token

@@ -15,17 +15,25 @@ from contextlib import contextmanager
 CLI = [sys.executable, "-m", "tracker_server.cli"]
 
 
-def tracker(*args: str, env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=timeout,
-                          env={**os.environ, **(env or {})})
+def tracker(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(  # noqa: PLW1510 - callers assert on the return code
+        [*CLI, *args], capture_output=True, text=True, timeout=timeout, env={**os.environ, **(env or {})}
+    )
 
 
 class ServerProcess:
     """A `tracker server` child process whose output is collected line by line on a thread."""
 
     def __init__(self, args: Sequence[str], env: dict[str, str] | None = None) -> None:
-        self.proc = subprocess.Popen([*CLI, "server", *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                     text=True, env={**os.environ, **(env or {})})
+        self.proc = subprocess.Popen(
+            [*CLI, "server", *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env={**os.environ, **(env or {})},
+        )
         self.lines: list[str] = []
         self._queue: queue.Queue[str | None] = queue.Queue()
         threading.Thread(target=self._pump, daemon=True).start()
@@ -42,7 +50,9 @@ class ServerProcess:
             try:
                 line = self._queue.get(timeout=timeout)
             except queue.Empty:
-                raise AssertionError(f"no line matching {pattern!r} within {timeout}s: {self.output}") from None
+                raise AssertionError(
+                    f"no line matching {pattern!r} within {timeout}s: {self.output}"
+                ) from None
             if line is None:
                 raise AssertionError(f"server exited ({self.proc.wait()}) before {pattern!r}: {self.output}")
             self.lines.append(line)

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 import tracker_client as tracker
-from tracker_server.cli import SERVER_FIELDS, _load_settings, build_parser
-from tracker_server.settings import ServerSettings
 from tests.server.serverproc import server_process
 from tests.server.serverproc import tracker as run_cli
+from tracker_server.cli import SERVER_FIELDS, _load_settings, build_parser
+from tracker_server.settings import ServerSettings
 
 
 def test_help_explains_every_server_setting_and_its_variable() -> None:
@@ -48,7 +48,9 @@ def test_an_invalid_setting_is_a_one_line_error(monkeypatch: pytest.MonkeyPatch)
 
 
 @pytest.mark.parametrize("backend", ["postgresql"])
-def test_server_refuses_an_out_of_date_postgresql_schema_and_names_the_command(empty_database_url: str) -> None:
+def test_server_refuses_an_out_of_date_postgresql_schema_and_names_the_command(
+    empty_database_url: str,
+) -> None:
     with server_process(["--db", empty_database_url, "--port", "0"]) as server:
         assert server.proc.wait(timeout=60) == 2
         assert "tracker db upgrade" in server.output

@@ -26,7 +26,9 @@ def test_the_chain_has_a_single_head_and_dated_named_files() -> None:
 
 def test_migrated_schema_equals_the_models(db: Database) -> None:
     with db.engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={"compare_type": True, "compare_server_default": False})
+        context = MigrationContext.configure(
+            conn, opts={"compare_type": True, "compare_server_default": False}
+        )
         assert compare_metadata(context, metadata) == []
     assert migrate.current_revision(db) == migrate.head_revision()
     migrate.check_current(db)
@@ -44,7 +46,10 @@ def test_chunk_arrays_are_stored_uncompressed_on_postgresql(db: Database) -> Non
         for table, columns in EXTERNAL_STORAGE_COLUMNS.items():
             for column in columns:
                 storage = conn.scalar(
-                    text("SELECT attstorage FROM pg_attribute WHERE attrelid = CAST(:t AS regclass) AND attname = :c"),
+                    text(
+                        "SELECT attstorage FROM pg_attribute "
+                        "WHERE attrelid = CAST(:t AS regclass) AND attname = :c"
+                    ),
                     {"t": table, "c": column},
                 )
                 assert storage == "e", (table, column)

@@ -72,7 +72,8 @@ def _check_histogram(where: str, h: Histogram) -> None:
     n = h.bucket_limits.size
     if h.bucket_counts.size != n:
         raise InvalidArgument(
-            f"{where}: bucket_limits and bucket_counts must have equal lengths, got {n} and {h.bucket_counts.size}"
+            f"{where}: bucket_limits and bucket_counts must have equal lengths, "
+            f"got {n} and {h.bucket_counts.size}"
         )
     if n > limits.MAX_HISTOGRAM_BUCKETS:
         raise InvalidArgument(f"{where} has {n} buckets; the limit is {limits.MAX_HISTOGRAM_BUCKETS}")
@@ -88,7 +89,8 @@ def _check_histogram(where: str, h: Histogram) -> None:
     total = float(counts.sum()) + h.nan_count
     if abs(total - h.count) > 1e-9 * max(1.0, h.count):
         raise InvalidArgument(
-            f"{where}: buckets do not add up: sum(bucket_counts) + nan_count = {total:g} but count = {h.count:g}"
+            f"{where}: buckets do not add up: sum(bucket_counts) + nan_count = {total:g} "
+            f"but count = {h.count:g}"
         )
 
 
@@ -107,7 +109,9 @@ def write_batch(db: Database, batch: WriteBatch) -> WriteResult:
                 f"run {batch.run_id!r} is {status}; resume it (tracker.init with its project and name) "
                 "before logging to it"
             )
-        claim = store.claim_batch(conn, run_id=batch.run_id, writer_id=batch.writer_id, seq=batch.seq, now=now)
+        claim = store.claim_batch(
+            conn, run_id=batch.run_id, writer_id=batch.writer_id, seq=batch.seq, now=now
+        )
         if not claim.applied:
             if claim.last_seq >= batch.seq:
                 return WriteResult(seq=batch.seq, duplicate=True)

@@ -41,16 +41,21 @@ def _tag_info(row: Any) -> TagInfo:
     kind = row.kind
     if kind == "scalar" and row.count is not None:
         summary = ScalarSummary(
-            count=row.count, last_step=row.last_step, last_value=row.last_value,
-            last_wall_time=row.last_wall_time, min_value=row.min_value,
-            max_value=row.max_value, first_nonfinite_step=row.first_nonfinite_step,
+            count=row.count,
+            last_step=row.last_step,
+            last_value=row.last_value,
+            last_wall_time=row.last_wall_time,
+            min_value=row.min_value,
+            max_value=row.max_value,
+            first_nonfinite_step=row.first_nonfinite_step,
         )
         return TagInfo(tag=row.tag, kind="scalar", count=summary.count, summary=summary)
     return TagInfo(tag=row.tag, kind=kind, count=int(row.histogram_count or 0), summary=None)
 
 
-def read_scalars(db: Database, run_id: str, tag: str, *, start_step: int | None = None,
-                 end_step: int | None = None) -> ScalarSeries:
+def read_scalars(
+    db: Database, run_id: str, tag: str, *, start_step: int | None = None, end_step: int | None = None
+) -> ScalarSeries:
     """Every point of a scalar tag ordered by step; equal steps keep the order they were logged in."""
     _check_range(start_step, end_step)
     with db.read() as conn:
@@ -75,8 +80,9 @@ def read_scalars(db: Database, run_id: str, tag: str, *, start_step: int | None 
     return ScalarSeries(steps=steps, wall_times=walls, values=values)
 
 
-def read_histograms(db: Database, run_id: str, tag: str, *, start_step: int | None = None,
-                    end_step: int | None = None) -> list[Histogram]:
+def read_histograms(
+    db: Database, run_id: str, tag: str, *, start_step: int | None = None, end_step: int | None = None
+) -> list[Histogram]:
     """Every histogram of a tag ordered by step (equal steps in logged order)."""
     _check_range(start_step, end_step)
     with db.read() as conn:
@@ -87,8 +93,14 @@ def read_histograms(db: Database, run_id: str, tag: str, *, start_step: int | No
         rows = store.histograms(conn, series, start_step=start_step, end_step=end_step)
     return [
         Histogram(
-            step=r.step, wall_time=r.wall_time, count=r.count, min=r.min, max=r.max, sum=r.sum,
-            sum_squares=r.sum_squares, nan_count=r.nan_count,
+            step=r.step,
+            wall_time=r.wall_time,
+            count=r.count,
+            min=r.min,
+            max=r.max,
+            sum=r.sum,
+            sum_squares=r.sum_squares,
+            nan_count=r.nan_count,
             bucket_limits=np.frombuffer(r.bucket_limits, dtype="<f8"),
             bucket_counts=np.frombuffer(r.bucket_counts, dtype="<f8"),
         )

@@ -31,8 +31,9 @@ class CreatedRun:
     next_step: int
 
 
-def create_or_resume(db: Database, *, project: str, name: str,
-                     hparams: Mapping[str, HParamValue]) -> CreatedRun:
+def create_or_resume(
+    db: Database, *, project: str, name: str, hparams: Mapping[str, HParamValue]
+) -> CreatedRun:
     """Create run ``name`` in ``project`` (creating the project on first use) or resume it.
 
     A resumed run is RUNNING again; ``hparams`` are merged into its own in either case.

@@ -15,8 +15,9 @@ import numpy.typing as npt
 from tracker_server.domain.model import ScalarSummary
 
 
-def summarize(steps: npt.NDArray[np.int64], wall_times: npt.NDArray[np.float64],
-              values: npt.NDArray[np.float64]) -> ScalarSummary:
+def summarize(
+    steps: npt.NDArray[np.int64], wall_times: npt.NDArray[np.float64], values: npt.NDArray[np.float64]
+) -> ScalarSummary:
     """The summary of one batch's points of a series (in logged order; at least one point)."""
     last = steps.size - 1 - int(np.argmax(steps[::-1]))  # the last occurrence of the largest step
     nan = np.isnan(values)

@@ -32,8 +32,9 @@ def check_hparams(field: str, hparams: Mapping[str, HParamValue]) -> None:
                 raise InvalidArgument(f"{field}[{name!r}] contains a NUL character")
 
 
-def page_size(requested: int, *, default: int = limits.DEFAULT_PAGE_SIZE,
-              maximum: int = limits.MAX_PAGE_SIZE) -> int:
+def page_size(
+    requested: int, *, default: int = limits.DEFAULT_PAGE_SIZE, maximum: int = limits.MAX_PAGE_SIZE
+) -> int:
     if requested < 0:
         raise InvalidArgument(f"page_size must be >= 0, got {requested}")
     return min(requested or default, maximum)

@@ -28,7 +28,9 @@ class Blocking:
         self.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="tracker-db")
 
     async def __call__(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        future = asyncio.get_running_loop().run_in_executor(self.executor, functools.partial(fn, *args, **kwargs))
+        future = asyncio.get_running_loop().run_in_executor(
+            self.executor, functools.partial(fn, *args, **kwargs)
+        )
         return await asyncio.shield(future)
 
     def shutdown(self) -> None:
@@ -36,8 +38,12 @@ class Blocking:
         self.executor.shutdown(wait=True)
 
 
-def register(server: grpc.aio.Server, service: str, servicer: object,
-             messages: dict[str, tuple[type[Any], type[Any]]] | None = None) -> None:
+def register(
+    server: grpc.aio.Server,
+    service: str,
+    servicer: object,
+    messages: dict[str, tuple[type[Any], type[Any]]] | None = None,
+) -> None:
     """Register ``servicer``'s methods for ``service`` as the descriptor declares them.
 
     ``messages`` overrides (request, response) classes for a method, to use the wire-identical

@@ -63,17 +63,26 @@ def run_to_proto(run: RunInfo) -> pb.Run:
 
 
 def project_to_proto(project: ProjectInfo) -> pb.Project:
-    return pb.Project(name=project.name, created_at=_timestamp(project.created_at), run_count=project.run_count)
+    return pb.Project(
+        name=project.name, created_at=_timestamp(project.created_at), run_count=project.run_count
+    )
 
 
 def tag_to_proto(tag: TagInfo) -> pb.TagInfo:
     message = pb.TagInfo(tag=tag.tag, kind=KIND_TO_PROTO[tag.kind], count=tag.count)
     if tag.summary is not None:
         s = tag.summary
-        message.summary.CopyFrom(pb.ScalarSummary(
-            count=s.count, last_step=s.last_step, last_value=s.last_value, last_wall_time=s.last_wall_time,
-            min_value=s.min_value, max_value=s.max_value, first_nonfinite_step=s.first_nonfinite_step,
-        ))
+        message.summary.CopyFrom(
+            pb.ScalarSummary(
+                count=s.count,
+                last_step=s.last_step,
+                last_value=s.last_value,
+                last_wall_time=s.last_wall_time,
+                min_value=s.min_value,
+                max_value=s.max_value,
+                first_nonfinite_step=s.first_nonfinite_step,
+            )
+        )
     return message
 
 
@@ -85,8 +94,14 @@ def _array(field: str, raw: bytes, dtype: str) -> npt.NDArray[np.generic]:
 
 def _histogram(h: pb.Histogram) -> Histogram:
     return Histogram(
-        step=h.step, wall_time=h.wall_time, count=h.count, min=h.min, max=h.max, sum=h.sum,
-        sum_squares=h.sum_squares, nan_count=h.nan_count,
+        step=h.step,
+        wall_time=h.wall_time,
+        count=h.count,
+        min=h.min,
+        max=h.max,
+        sum=h.sum,
+        sum_squares=h.sum_squares,
+        nan_count=h.nan_count,
         bucket_limits=np.array(h.bucket_limits, dtype=np.float64),
         bucket_counts=np.array(h.bucket_counts, dtype=np.float64),
     )
@@ -96,15 +111,17 @@ def batch_from_proto(message: pb.WriteBatchBytes) -> WriteBatch:
     """Decode a batch; the packed arrays are viewed in place, never copied into Python floats."""
     scalars = []
     for i, column in enumerate(message.scalars):
-        scalars.append(ScalarColumn(
-            tag=column.tag,
-            steps=_array(f"scalars[{i}].steps", column.steps, "<i8"),  # type: ignore[arg-type]
-            wall_times=_array(f"scalars[{i}].wall_times", column.wall_times, "<f8"),  # type: ignore[arg-type]
-            values=_array(f"scalars[{i}].values", column.values, "<f8"),  # type: ignore[arg-type]
-            steps_bytes=column.steps,
-            wall_times_bytes=column.wall_times,
-            values_bytes=column.values,
-        ))
+        scalars.append(
+            ScalarColumn(
+                tag=column.tag,
+                steps=_array(f"scalars[{i}].steps", column.steps, "<i8"),  # type: ignore[arg-type]
+                wall_times=_array(f"scalars[{i}].wall_times", column.wall_times, "<f8"),  # type: ignore[arg-type]
+                values=_array(f"scalars[{i}].values", column.values, "<f8"),  # type: ignore[arg-type]
+                steps_bytes=column.steps,
+                wall_times_bytes=column.wall_times,
+                values_bytes=column.values,
+            )
+        )
     histograms = tuple(
         (column.tag, tuple(_histogram(h) for h in column.histograms)) for column in message.histograms
     )
@@ -119,9 +136,16 @@ def batch_from_proto(message: pb.WriteBatchBytes) -> WriteBatch:
 
 def histogram_to_proto(h: Histogram) -> pb.Histogram:
     return pb.Histogram(
-        step=h.step, wall_time=h.wall_time, count=h.count, min=h.min, max=h.max, sum=h.sum,
-        sum_squares=h.sum_squares, nan_count=h.nan_count,
-        bucket_limits=h.bucket_limits.tolist(), bucket_counts=h.bucket_counts.tolist(),
+        step=h.step,
+        wall_time=h.wall_time,
+        count=h.count,
+        min=h.min,
+        max=h.max,
+        sum=h.sum,
+        sum_squares=h.sum_squares,
+        nan_count=h.nan_count,
+        bucket_limits=h.bucket_limits.tolist(),
+        bucket_counts=h.bucket_counts.tolist(),
     )
 
 

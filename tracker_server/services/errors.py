@@ -67,7 +67,7 @@ def _wrap_unary(behavior: Callable[..., Awaitable[Any]], method: str) -> Callabl
     async def wrapped(request: Any, context: grpc.aio.ServicerContext) -> Any:
         try:
             return await behavior(request, context)
-        except Exception as exc:  # noqa: BLE001 - translated, never swallowed
+        except Exception as exc:
             if isinstance(exc, grpc.aio.AbortError):
                 raise
             code, message = status_for(exc, method)
@@ -76,12 +76,14 @@ def _wrap_unary(behavior: Callable[..., Awaitable[Any]], method: str) -> Callabl
     return wrapped
 
 
-def _wrap_stream(behavior: Callable[..., AsyncIterator[Any]], method: str) -> Callable[..., AsyncIterator[Any]]:
+def _wrap_stream(
+    behavior: Callable[..., AsyncIterator[Any]], method: str
+) -> Callable[..., AsyncIterator[Any]]:
     async def wrapped(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
         try:
             async for response in behavior(request, context):
                 yield response
-        except Exception as exc:  # noqa: BLE001 - translated, never swallowed
+        except Exception as exc:
             if isinstance(exc, grpc.aio.AbortError):
                 raise
             code, message = status_for(exc, method)

@@ -50,8 +50,9 @@ class IngestService:
         self._blocking = blocking
         self._draining = draining
 
-    async def Write(self, requests: AsyncIterator[pb.WriteBatchBytes],
-                    context: grpc.aio.ServicerContext) -> AsyncIterator[pb.WriteAck]:
+    async def Write(
+        self, requests: AsyncIterator[pb.WriteBatchBytes], context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[pb.WriteAck]:
         while (message := await self._draining.next_or_stop(requests)) is not None:
             yield await self._apply(message)
 

@@ -22,25 +22,40 @@ class ReadService:
         self._db = db
         self._blocking = blocking
 
-    async def ListTags(self, request: pb.ListTagsRequest, context: grpc.aio.ServicerContext) -> pb.ListTagsResponse:
-        page = await self._blocking(reads.list_tags, self._db, request.run_id, size=request.page_size,
-                                    token=request.page_token)
-        return pb.ListTagsResponse(tags=[tag_to_proto(t) for t in page.items], next_page_token=page.next_token)
+    async def ListTags(
+        self, request: pb.ListTagsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListTagsResponse:
+        page = await self._blocking(
+            reads.list_tags, self._db, request.run_id, size=request.page_size, token=request.page_token
+        )
+        return pb.ListTagsResponse(
+            tags=[tag_to_proto(t) for t in page.items], next_page_token=page.next_token
+        )
 
-    async def ReadScalars(self, request: pb.ReadScalarsRequest,
-                          context: grpc.aio.ServicerContext) -> AsyncIterator[pb.ScalarPageBytes]:
+    async def ReadScalars(
+        self, request: pb.ReadScalarsRequest, context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[pb.ScalarPageBytes]:
         series = await self._blocking(
-            reads.read_scalars, self._db, request.run_id, request.tag,
-            start_step=optional_int(request, "start_step"), end_step=optional_int(request, "end_step"),
+            reads.read_scalars,
+            self._db,
+            request.run_id,
+            request.tag,
+            start_step=optional_int(request, "start_step"),
+            end_step=optional_int(request, "end_step"),
         )
         for page in scalar_pages(series, SCALAR_PAGE_POINTS):
             yield page
 
-    async def ReadHistograms(self, request: pb.ReadHistogramsRequest,
-                             context: grpc.aio.ServicerContext) -> AsyncIterator[pb.HistogramPage]:
+    async def ReadHistograms(
+        self, request: pb.ReadHistogramsRequest, context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[pb.HistogramPage]:
         histograms = await self._blocking(
-            reads.read_histograms, self._db, request.run_id, request.tag,
-            start_step=optional_int(request, "start_step"), end_step=optional_int(request, "end_step"),
+            reads.read_histograms,
+            self._db,
+            request.run_id,
+            request.tag,
+            start_step=optional_int(request, "start_step"),
+            end_step=optional_int(request, "end_step"),
         )
         for start in range(0, len(histograms), HISTOGRAMS_PER_PAGE):
             page = histograms[start : start + HISTOGRAMS_PER_PAGE]

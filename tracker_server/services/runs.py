@@ -22,24 +22,36 @@ class RunService:
         self._db = db
         self._blocking = blocking
 
-    async def CreateRun(self, request: pb.CreateRunRequest, context: grpc.aio.ServicerContext) -> pb.CreateRunResponse:
+    async def CreateRun(
+        self, request: pb.CreateRunRequest, context: grpc.aio.ServicerContext
+    ) -> pb.CreateRunResponse:
         created = await self._blocking(
-            runs.create_or_resume, self._db, project=request.project, name=request.name,
+            runs.create_or_resume,
+            self._db,
+            project=request.project,
+            name=request.name,
             hparams=hparams_from_proto("hparams", request.hparams),
         )
-        return pb.CreateRunResponse(run=run_to_proto(created.run), resumed=created.resumed,
-                                    next_step=created.next_step)
+        return pb.CreateRunResponse(
+            run=run_to_proto(created.run), resumed=created.resumed, next_step=created.next_step
+        )
 
-    async def SetHParams(self, request: pb.SetHParamsRequest,
-                         context: grpc.aio.ServicerContext) -> pb.SetHParamsResponse:
-        run = await self._blocking(runs.set_hparams, self._db, request.run_id,
-                                   hparams_from_proto("hparams", request.hparams))
+    async def SetHParams(
+        self, request: pb.SetHParamsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.SetHParamsResponse:
+        run = await self._blocking(
+            runs.set_hparams, self._db, request.run_id, hparams_from_proto("hparams", request.hparams)
+        )
         return pb.SetHParamsResponse(run=run_to_proto(run))
 
-    async def FinishRun(self, request: pb.FinishRunRequest, context: grpc.aio.ServicerContext) -> pb.FinishRunResponse:
+    async def FinishRun(
+        self, request: pb.FinishRunRequest, context: grpc.aio.ServicerContext
+    ) -> pb.FinishRunResponse:
         status = STATUS_FROM_PROTO.get(request.status)
         if status is None or status == "running":
-            raise InvalidArgument("status must be RUN_STATUS_FINISHED, RUN_STATUS_FAILED or RUN_STATUS_KILLED")
+            raise InvalidArgument(
+                "status must be RUN_STATUS_FINISHED, RUN_STATUS_FAILED or RUN_STATUS_KILLED"
+            )
         run = await self._blocking(runs.finish, self._db, request.run_id, status)
         return pb.FinishRunResponse(run=run_to_proto(run))
 
@@ -47,13 +59,22 @@ class RunService:
         run = await self._blocking(runs.get, self._db, request.run_id)
         return pb.GetRunResponse(run=run_to_proto(run))
 
-    async def ListRuns(self, request: pb.ListRunsRequest, context: grpc.aio.ServicerContext) -> pb.ListRunsResponse:
-        page = await self._blocking(runs.list_runs, self._db, request.project, size=request.page_size,
-                                    token=request.page_token)
-        return pb.ListRunsResponse(runs=[run_to_proto(r) for r in page.items], next_page_token=page.next_token)
+    async def ListRuns(
+        self, request: pb.ListRunsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListRunsResponse:
+        page = await self._blocking(
+            runs.list_runs, self._db, request.project, size=request.page_size, token=request.page_token
+        )
+        return pb.ListRunsResponse(
+            runs=[run_to_proto(r) for r in page.items], next_page_token=page.next_token
+        )
 
-    async def ListProjects(self, request: pb.ListProjectsRequest,
-                           context: grpc.aio.ServicerContext) -> pb.ListProjectsResponse:
-        page = await self._blocking(runs.list_projects, self._db, size=request.page_size, token=request.page_token)
-        return pb.ListProjectsResponse(projects=[project_to_proto(p) for p in page.items],
-                                       next_page_token=page.next_token)
+    async def ListProjects(
+        self, request: pb.ListProjectsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListProjectsResponse:
+        page = await self._blocking(
+            runs.list_projects, self._db, size=request.page_size, token=request.page_token
+        )
+        return pb.ListProjectsResponse(
+            projects=[project_to_proto(p) for p in page.items], next_page_token=page.next_token
+        )

@@ -48,15 +48,23 @@ class Database:
             if parsed.database and parsed.database != ":memory:":
                 Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
             self.engine: Engine = create_engine(
-                self.url, pool_size=pool_size, max_overflow=0, pool_timeout=pool_timeout,
-                hide_parameters=True, connect_args={"check_same_thread": False},
+                self.url,
+                pool_size=pool_size,
+                max_overflow=0,
+                pool_timeout=pool_timeout,
+                hide_parameters=True,
+                connect_args={"check_same_thread": False},
             )
             event.listen(self.engine, "connect", _sqlite_connect)
             event.listen(self.engine, "begin", _sqlite_begin)
         elif self.dialect == "postgresql":
             self.engine = create_engine(
-                self.url, pool_size=pool_size, max_overflow=0, pool_timeout=pool_timeout,
-                pool_pre_ping=True, hide_parameters=True,
+                self.url,
+                pool_size=pool_size,
+                max_overflow=0,
+                pool_timeout=pool_timeout,
+                pool_pre_ping=True,
+                hide_parameters=True,
             )
         else:
             raise ValueError(
@@ -71,8 +79,8 @@ class Database:
     @contextmanager
     def write(self) -> Iterator[Connection]:
         """A transaction that may write; commits on success, rolls back on any exception."""
-        with self.engine.connect() as conn:
-            conn = conn.execution_options(**{_WRITE: True})
+        with self.engine.connect() as plain:
+            conn = plain.execution_options(**{_WRITE: True})
             with conn.begin():
                 yield conn
 

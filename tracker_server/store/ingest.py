@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, insert, select, update
 
 from tracker_server.domain.model import Histogram, ScalarColumn, ScalarSummary, SeriesKind
 from tracker_server.store.runs import insert_ignore
@@ -34,8 +34,11 @@ def claim_batch(conn: Connection, *, run_id: str, writer_id: str, seq: int, now:
     """
     advanced = conn.execute(
         update(IngestCursor)
-        .where(IngestCursor.run_id == run_id, IngestCursor.writer_id == writer_id,
-               IngestCursor.last_seq == seq - 1)
+        .where(
+            IngestCursor.run_id == run_id,
+            IngestCursor.writer_id == writer_id,
+            IngestCursor.last_seq == seq - 1,
+        )
         .values(last_seq=seq, updated_at=now)
     )
     if advanced.rowcount:
@@ -49,7 +52,9 @@ def claim_batch(conn: Connection, *, run_id: str, writer_id: str, seq: int, now:
         if inserted.rowcount:
             return Claim(applied=True, last_seq=1)
     last = conn.scalar(
-        select(IngestCursor.last_seq).where(IngestCursor.run_id == run_id, IngestCursor.writer_id == writer_id)
+        select(IngestCursor.last_seq).where(
+            IngestCursor.run_id == run_id, IngestCursor.writer_id == writer_id
+        )
     )
     return Claim(applied=False, last_seq=int(last or 0))
 
@@ -86,7 +91,7 @@ def insert_chunks(conn: Connection, series_ids: dict[str, int], columns: Sequenc
     if not columns:
         return
     conn.execute(
-        ScalarChunk.__table__.insert(),
+        insert(ScalarChunk),
         [
             {
                 "series_id": series_ids[c.tag],
@@ -102,8 +107,15 @@ def insert_chunks(conn: Connection, series_ids: dict[str, int], columns: Sequenc
     )
 
 
-_SUMMARY_FIELDS = ("count", "last_step", "last_value", "last_wall_time", "min_value", "max_value",
-                   "first_nonfinite_step")
+_SUMMARY_FIELDS = (
+    "count",
+    "last_step",
+    "last_value",
+    "last_wall_time",
+    "min_value",
+    "max_value",
+    "first_nonfinite_step",
+)
 
 
 def summaries(conn: Connection, series_ids: Iterable[int]) -> dict[int, ScalarSummary]:
@@ -135,8 +147,9 @@ def save_summaries(conn: Connection, merged: dict[int, ScalarSummary]) -> None:
     )
 
 
-def insert_histograms(conn: Connection, series_ids: dict[str, int],
-                      histograms: Sequence[tuple[str, Sequence[Histogram]]]) -> None:
+def insert_histograms(
+    conn: Connection, series_ids: dict[str, int], histograms: Sequence[tuple[str, Sequence[Histogram]]]
+) -> None:
     rows = [
         {
             "series_id": series_ids[tag],
@@ -155,4 +168,4 @@ def insert_histograms(conn: Connection, series_ids: dict[str, int],
         for h in items
     ]
     if rows:
-        conn.execute(HistogramRow.__table__.insert(), rows)
+        conn.execute(insert(HistogramRow), rows)

@@ -11,7 +11,9 @@ from tracker_server.store.schema import HistogramRow, MetricSummary, ScalarChunk
 
 
 def series_id(conn: Connection, run_id: str, kind: SeriesKind, tag: str) -> int | None:
-    return conn.scalar(select(Series.id).where(Series.run_id == run_id, Series.kind == kind, Series.tag == tag))
+    return conn.scalar(
+        select(Series.id).where(Series.run_id == run_id, Series.kind == kind, Series.tag == tag)
+    )
 
 
 def list_series(conn: Connection, run_id: str, *, offset: int, limit: int) -> list[Any]:
@@ -42,8 +44,9 @@ def list_series(conn: Connection, run_id: str, *, offset: int, limit: int) -> li
     return list(conn.execute(query))
 
 
-def scalar_chunks(conn: Connection, series: int, *, start_step: int | None,
-                  end_step: int | None) -> list[tuple[bytes, bytes, bytes]]:
+def scalar_chunks(
+    conn: Connection, series: int, *, start_step: int | None, end_step: int | None
+) -> list[tuple[bytes, bytes, bytes]]:
     """The series' chunks in the order they were written, skipping chunks outside the step range."""
     query = (
         select(ScalarChunk.steps, ScalarChunk.wall_times, ScalarChunk.values)

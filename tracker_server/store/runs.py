@@ -38,8 +38,15 @@ def insert_run(conn: Connection, *, run_id: str, project: int, name: str, now: d
     """Insert a running run; False when (project, name) was taken concurrently."""
     result = conn.execute(
         insert_ignore(conn, Run)
-        .values(id=run_id, project_id=project, name=name, status="running", created_at=now,
-                updated_at=now, finished_at=None)
+        .values(
+            id=run_id,
+            project_id=project,
+            name=name,
+            status="running",
+            created_at=now,
+            updated_at=now,
+            finished_at=None,
+        )
         .on_conflict_do_nothing()
     )
     return bool(result.rowcount)
@@ -67,14 +74,22 @@ def upsert_hparams(conn: Connection, run_id: str, hparams: Mapping[str, HParamVa
     stmt = insert_ignore(conn, HParam)
     stmt = stmt.on_conflict_do_update(
         index_elements=[HParam.run_id, HParam.name],
-        set_={c: stmt.excluded[c] for c in ("kind", "number_value", "int_value", "string_value", "bool_value")},
+        set_={
+            c: stmt.excluded[c] for c in ("kind", "number_value", "int_value", "string_value", "bool_value")
+        },
     )
     conn.execute(stmt, rows)
 
 
 def _hparam_row(run_id: str, name: str, value: HParamValue) -> dict[str, Any]:
-    row: dict[str, Any] = {"run_id": run_id, "name": name, "number_value": None, "int_value": None,
-                           "string_value": None, "bool_value": None}
+    row: dict[str, Any] = {
+        "run_id": run_id,
+        "name": name,
+        "number_value": None,
+        "int_value": None,
+        "string_value": None,
+        "bool_value": None,
+    }
     if isinstance(value, bool):
         row.update(kind="bool", bool_value=value)
     elif isinstance(value, int):
@@ -116,8 +131,15 @@ _RUN_COLUMNS = (Run.id, Project.name.label("project"), Run.name, Run.status, Run
 def _run_infos(conn: Connection, rows: Sequence[Any]) -> list[RunInfo]:
     hparams = hparams_of(conn, [r.id for r in rows])
     return [
-        RunInfo(id=r.id, project=r.project, name=r.name, status=r.status, hparams=hparams[r.id],
-                created_at=r.created_at, finished_at=r.finished_at)
+        RunInfo(
+            id=r.id,
+            project=r.project,
+            name=r.name,
+            status=r.status,
+            hparams=hparams[r.id],
+            created_at=r.created_at,
+            finished_at=r.finished_at,
+        )
         for r in rows
     ]
 
@@ -129,8 +151,9 @@ def get_run(conn: Connection, run_id: str) -> RunInfo | None:
     return _run_infos(conn, [row])[0] if row is not None else None
 
 
-def list_runs(conn: Connection, project: int, *, after: tuple[dt.datetime, str] | None,
-              limit: int) -> list[RunInfo]:
+def list_runs(
+    conn: Connection, project: int, *, after: tuple[dt.datetime, str] | None, limit: int
+) -> list[RunInfo]:
     """Runs of a project ordered by (created_at, id), starting after the given key."""
     query = (
         select(*_RUN_COLUMNS)
