@@ -36,10 +36,16 @@ class Column:
         return len(self.steps)
 
     def pop(self) -> None:
-        """Remove the newest point (used to undo a partly appended log() call)."""
+        """Remove the newest point (used to undo a log() call that failed part-way)."""
         self.steps.pop()
         self.wall_times.pop()
         self.values.pop()
+
+    def trim(self) -> None:
+        """Drop the part of a point whose append failed half-way, so the three columns agree."""
+        n = min(len(self.steps), len(self.wall_times), len(self.values))
+        for array_ in (self.steps, self.wall_times, self.values):
+            del array_[n:]
 
 
 class PointBuffer:

@@ -95,7 +95,9 @@ def summarize(
 def _subsample(
     counts: npt.NDArray[Any], limits: npt.NDArray[Any], max_bins: int | None
 ) -> tuple[npt.NDArray[Any], npt.NDArray[Any]]:
-    """Merge neighbouring buckets so at most ``max_bins`` remain (torch's ``max_bins``)."""
+    """Merge groups of ``len(counts) // max_bins`` neighbouring buckets, exactly as torch's
+    ``max_bins`` does (so up to ``2 * max_bins - 1`` remain when ``max_bins`` does not divide the
+    bucket count): the same arguments give the same histogram as torch.utils.tensorboard."""
     if max_bins is None or counts.size <= max_bins:
         return counts, limits
     if max_bins < 1:

@@ -11,6 +11,8 @@ import numbers
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
+
 from tracker_client._proto import tracker_pb2 as pb
 from tracker_client.records import HParamValue
 
@@ -33,7 +35,7 @@ def normalize(name: str, value: Any) -> HParamValue:
     """Return value as a plain int, float, str or bool, or raise TypeError naming the hparam."""
     if isinstance(value, bool | str):
         return value
-    if type(value).__name__ == "bool_":  # numpy.bool_
+    if isinstance(value, np.bool_):
         return bool(value)
     if isinstance(value, numbers.Integral):
         return int(value)
@@ -58,7 +60,13 @@ def to_proto(value: HParamValue) -> pb.HParamValue:
 
 
 def to_proto_map(hparams: Mapping[str, HParamValue]) -> dict[str, pb.HParamValue]:
-    return {name: to_proto(value) for name, value in hparams.items()}
+    out = {}
+    for name, value in hparams.items():
+        try:
+            out[name] = to_proto(value)
+        except ValueError as exc:
+            raise ValueError(f"hyperparameter {name!r}: {exc}") from None
+    return out
 
 
 def from_proto(message: pb.HParamValue) -> HParamValue:

@@ -31,7 +31,7 @@ from tracker_client.histogram import Bins, summarize
 from tracker_client.hparams import flatten, to_proto_map
 from tracker_client.records import RunRecord, RunStatus
 from tracker_client.sender import Sender
-from tracker_client.validation import name_problem, step_problem
+from tracker_client.validation import MAX_STEP, name_problem, step_problem
 
 # Wake the sender when this many points are buffered, rather than waiting for the next tick.
 BATCH_POINTS = 100_000
@@ -137,7 +137,7 @@ class Run:
         with self._lock:
             if step is None:
                 step = self._step
-            elif type(step) is not int or step < 0:
+            elif type(step) is not int or not 0 <= step <= MAX_STEP:
                 step = self._checked_step(step)
             wall = time.time()
             columns = self._columns
@@ -205,7 +205,12 @@ class Run:
         self._record = run_record(response.run)
 
     def flush(self, timeout: float = FLUSH_TIMEOUT) -> None:
-        """Return once everything logged so far is committed by the server; raise what went wrong."""
+        """Return once everything logged so far is committed by the server; raise what went wrong.
+
+        After ``finish()`` there is nothing left to deliver and it returns at once.
+        """
+        if self._finished:
+            return
         self._sender.flush(timeout)
 
     def finish(self, status: RunStatus = "finished", *, timeout: float = FLUSH_TIMEOUT) -> None:
@@ -257,7 +262,8 @@ class Run:
 
     def _checked_step(self, step: Any) -> int:
         if (problem := step_problem(step)) is not None:
-            raise (TypeError if "integer" in problem else ValueError)(problem)
+            not_an_integer = isinstance(step, bool) or not hasattr(step, "__index__")
+            raise (TypeError if not_an_integer else ValueError)(problem)
         return int(step.__index__())
 
     def _new_column(self, tag: Any) -> Column:
@@ -269,9 +275,14 @@ class Run:
     def _undo(self, metrics: Mapping[str, Any], count: int) -> None:
         """Remove the points a failed log() call appended before it failed: all or nothing."""
         for index, tag in enumerate(metrics):
-            if index >= count:
+            column = self._columns.get(tag)
+            if column is None:
                 break
-            self._columns[tag].pop()
+            if index < count:
+                column.pop()
+            else:  # the failing tag: drop whatever part of its point was appended
+                column.trim()
+                break
 
     @staticmethod
     def _explain(metrics: Mapping[str, Any], count: int, exc: BaseException) -> BaseException:

@@ -105,6 +105,7 @@ class Sender:
         self._drained_seq = 0
         self._closing = False
         self._stream: _Stream | None = None
+        self._stream_ended = False
         self._thread = threading.Thread(target=self._run, name=f"tracker-sender-{run_id}", daemon=True)
         self._thread.start()
 
@@ -204,7 +205,8 @@ class Sender:
                     return
                 self._unacked.append(batch)
                 self._next_seq = batch.seq + 1
-            if self._stream is None:
+            if self._stream is None or self._stream_ended:
+                self._stream_ended = False
                 self._stream = _Stream(
                     self._connection,
                     on_ack=self._on_ack,
@@ -245,6 +247,8 @@ class Sender:
                         f"the server ended the stream with {len(self._unacked)} batches unacknowledged"
                     )
                 )
+            else:  # ended cleanly with everything acked: the next batch opens a new stream
+                self._stream_ended = True
 
     def _fail(self, failure: TrackerError) -> None:
         with self._cv:

@@ -15,7 +15,7 @@ from tracker_server.domain import limits
 from tracker_server.domain.errors import FailedPrecondition, InvalidArgument, NotFound
 from tracker_server.domain.model import Histogram, ScalarColumn, WriteBatch, WriteResult
 from tracker_server.domain.summaries import merge, summarize
-from tracker_server.domain.validation import check_name
+from tracker_server.domain.validation import check_name, check_run_id
 from tracker_server.store import ingest as store
 from tracker_server.store import runs as run_store
 from tracker_server.store.engine import Database
@@ -23,8 +23,7 @@ from tracker_server.store.engine import Database
 
 def validate(batch: WriteBatch) -> None:
     """Raise InvalidArgument naming the first problem found anywhere in the batch."""
-    if not batch.run_id:
-        raise InvalidArgument("run_id is empty")
+    check_run_id(batch.run_id)
     if not batch.writer_id or len(batch.writer_id) > limits.MAX_WRITER_ID_LENGTH:
         raise InvalidArgument(f"writer_id must be 1-{limits.MAX_WRITER_ID_LENGTH} characters")
     check_name("writer_id", batch.writer_id)

@@ -10,13 +10,14 @@ from sqlalchemy import Connection
 from tracker_server.domain.errors import InvalidArgument, NotFound
 from tracker_server.domain.model import Histogram, Page, ScalarSeries, ScalarSummary, TagInfo
 from tracker_server.domain.paging import decode_token, encode_token
-from tracker_server.domain.validation import page_size
+from tracker_server.domain.validation import check_name, check_run_id, page_size
 from tracker_server.store import reads as store
 from tracker_server.store import runs as run_store
 from tracker_server.store.engine import Database
 
 
 def _require_run(conn: Connection, run_id: str) -> None:
+    check_run_id(run_id)
     if run_store.run_status(conn, run_id) is None:
         raise NotFound(f"run {run_id!r} does not exist")
 
@@ -29,7 +30,9 @@ def _check_range(start_step: int | None, end_step: int | None) -> None:
 def list_tags(db: Database, run_id: str, *, size: int, token: str) -> Page[TagInfo]:
     limit = page_size(size, default=1000, maximum=10_000)
     key = decode_token(token, 1)
-    offset = int(key[0]) if key else 0
+    offset = key[0] if key else 0
+    if type(offset) is not int or offset < 0:
+        raise InvalidArgument("page_token is not a token this server issued (pass next_page_token unchanged)")
     with db.read() as conn:
         _require_run(conn, run_id)
         rows = store.list_series(conn, run_id, offset=offset, limit=limit + 1)
@@ -57,6 +60,7 @@ def read_scalars(
     db: Database, run_id: str, tag: str, *, start_step: int | None = None, end_step: int | None = None
 ) -> ScalarSeries:
     """Every point of a scalar tag ordered by step; equal steps keep the order they were logged in."""
+    check_name("tag", tag)
     _check_range(start_step, end_step)
     with db.read() as conn:
         _require_run(conn, run_id)
@@ -84,6 +88,7 @@ def read_histograms(
     db: Database, run_id: str, tag: str, *, start_step: int | None = None, end_step: int | None = None
 ) -> list[Histogram]:
     """Every histogram of a tag ordered by step (equal steps in logged order)."""
+    check_name("tag", tag)
     _check_range(start_step, end_step)
     with db.read() as conn:
         _require_run(conn, run_id)

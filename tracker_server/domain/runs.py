@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from tracker_server.domain.errors import InvalidArgument, NotFound
 from tracker_server.domain.model import HParamValue, Page, ProjectInfo, RunInfo
 from tracker_server.domain.paging import decode_token, encode_token
-from tracker_server.domain.validation import check_hparams, check_name, page_size
+from tracker_server.domain.validation import check_hparams, check_name, check_run_id, page_size
 from tracker_server.store import runs as store
 from tracker_server.store.engine import Database
 
@@ -62,6 +62,7 @@ def create_or_resume(
 
 
 def set_hparams(db: Database, run_id: str, hparams: Mapping[str, HParamValue]) -> RunInfo:
+    check_run_id(run_id)
     check_hparams("hparams", hparams)
     with db.write() as conn:
         if store.run_status(conn, run_id) is None:
@@ -73,6 +74,7 @@ def set_hparams(db: Database, run_id: str, hparams: Mapping[str, HParamValue]) -
 
 
 def finish(db: Database, run_id: str, status: str) -> RunInfo:
+    check_run_id(run_id)
     if status not in FINAL_STATUSES:
         raise InvalidArgument(f"status must be one of {', '.join(FINAL_STATUSES)}, got {status!r}")
     with db.write() as conn:
@@ -84,6 +86,7 @@ def finish(db: Database, run_id: str, status: str) -> RunInfo:
 
 
 def get(db: Database, run_id: str) -> RunInfo:
+    check_run_id(run_id)
     with db.read() as conn:
         run = store.get_run(conn, run_id)
     if run is None:

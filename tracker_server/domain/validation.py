@@ -15,6 +15,17 @@ def check_name(field: str, value: object) -> None:
         raise InvalidArgument(problem)
 
 
+RUN_ID_LENGTH = 32
+
+
+def check_run_id(run_id: str, field: str = "run_id") -> None:
+    """Run ids are what CreateRun returned: 1-32 printable characters."""
+    if not run_id:
+        raise InvalidArgument(f"{field} is empty")
+    if len(run_id) > RUN_ID_LENGTH or not run_id.isprintable():
+        raise InvalidArgument(f"{field} {run_id[:40]!r} is not a run id (ids are what CreateRun returned)")
+
+
 def check_hparams(field: str, hparams: Mapping[str, HParamValue]) -> None:
     if len(hparams) > limits.MAX_HPARAMS_PER_REQUEST:
         raise InvalidArgument(

@@ -12,9 +12,9 @@ from tracker_server.services.base import Blocking
 from tracker_server.services.convert import histogram_to_proto, optional_int, scalar_pages, tag_to_proto
 from tracker_server.store.engine import Database
 
-# 131,072 points x 24 bytes = 3 MiB per page: under gRPC's default 4 MiB message limit.
+# Pages stay under gRPC's default 4 MiB message limit: 131,072 points x 24 bytes = 3 MiB.
 SCALAR_PAGE_POINTS = 131_072
-HISTOGRAMS_PER_PAGE = 500
+PAGE_BYTES = 3 * 1024 * 1024
 
 
 class ReadService:
@@ -57,6 +57,15 @@ class ReadService:
             start_step=optional_int(request, "start_step"),
             end_step=optional_int(request, "end_step"),
         )
-        for start in range(0, len(histograms), HISTOGRAMS_PER_PAGE):
-            page = histograms[start : start + HISTOGRAMS_PER_PAGE]
-            yield pb.HistogramPage(histograms=[histogram_to_proto(h) for h in page])
+        page = pb.HistogramPage()
+        size = 0
+        for histogram in histograms:
+            encoded = histogram_to_proto(histogram)
+            cost = encoded.ByteSize() + 8
+            if page.histograms and size + cost > PAGE_BYTES:
+                yield page
+                page, size = pb.HistogramPage(), 0
+            page.histograms.append(encoded)
+            size += cost
+        if page.histograms:
+            yield page

@@ -48,8 +48,9 @@ def claim_batch(conn: Connection, *, run_id: str, writer_id: str, seq: int, now:
             insert_ignore(conn, IngestCursor)
             .values(run_id=run_id, writer_id=writer_id, last_seq=1, updated_at=now)
             .on_conflict_do_nothing()
+            .returning(IngestCursor.last_seq)
         )
-        if inserted.rowcount:
+        if inserted.first() is not None:
             return Claim(applied=True, last_seq=1)
     last = conn.scalar(
         select(IngestCursor.last_seq).where(

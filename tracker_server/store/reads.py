@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import Connection, case, func, select
 
 from tracker_server.domain.model import SeriesKind
+from tracker_server.store.runs import by_codepoint
 from tracker_server.store.schema import HistogramRow, MetricSummary, ScalarChunk, Series
 
 
@@ -37,7 +38,7 @@ def list_series(conn: Connection, run_id: str, *, offset: int, limit: int) -> li
         )
         .outerjoin(MetricSummary, MetricSummary.series_id == Series.id)
         .where(Series.run_id == run_id)
-        .order_by(case((Series.kind == "scalar", 0), else_=1), Series.tag)
+        .order_by(case((Series.kind == "scalar", 0), else_=1), by_codepoint(conn, Series.tag))
         .offset(offset)
         .limit(limit)
     )

@@ -9,14 +9,25 @@ from typing import Any
 from sqlalchemy import Connection, and_, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from tracker_client.validation import MAX_STEP
 from tracker_server.domain.model import HParamValue, ProjectInfo, RunInfo
 from tracker_server.store.schema import HistogramRow, HParam, MetricSummary, Project, Run, Series
 
 
 def insert_ignore(conn: Connection, table: Any) -> Any:
-    """INSERT ... ON CONFLICT DO NOTHING-capable insert for the connection's dialect."""
+    """INSERT ... ON CONFLICT DO NOTHING-capable insert for the connection's dialect.
+
+    To learn whether such an insert wrote its row, add ``.returning(...)`` and look for a row:
+    SQLAlchemy 2.1 does not keep ``rowcount`` for INSERT on PostgreSQL (it reads -1).
+    """
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
     return dialect.insert(table)
+
+
+def by_codepoint(conn: Connection, column: Any) -> Any:
+    """``column`` compared and sorted by code point on both databases (SQLite's BINARY collation;
+    PostgreSQL's database collation may be a locale's), so listings and page keys agree."""
+    return column.collate("C") if conn.dialect.name == "postgresql" else column
 
 
 def project_id(conn: Connection, name: str, *, create_at: dt.datetime | None = None) -> int | None:
@@ -48,8 +59,9 @@ def insert_run(conn: Connection, *, run_id: str, project: int, name: str, now: d
             finished_at=None,
         )
         .on_conflict_do_nothing()
+        .returning(Run.id)
     )
-    return bool(result.rowcount)
+    return result.first() is not None
 
 
 def set_status(conn: Connection, run_id: str, status: str, *, now: dt.datetime) -> bool:
@@ -170,9 +182,10 @@ def list_runs(
 
 def list_projects(conn: Connection, *, after: str | None, limit: int) -> list[ProjectInfo]:
     run_count = select(func.count(Run.id)).where(Run.project_id == Project.id).scalar_subquery()
-    query = select(Project.name, Project.created_at, run_count.label("run_count")).order_by(Project.name)
+    name = by_codepoint(conn, Project.name)
+    query = select(Project.name, Project.created_at, run_count.label("run_count")).order_by(name)
     if after is not None:
-        query = query.where(Project.name > after)
+        query = query.where(name > after)
     return [
         ProjectInfo(name=r.name, created_at=r.created_at, run_count=r.run_count)
         for r in conn.execute(query.limit(limit))
@@ -192,4 +205,4 @@ def next_step(conn: Connection, run_id: str) -> int:
         .where(Series.run_id == run_id)
     )
     largest = max((s for s in (scalar, histogram) if s is not None), default=-1)
-    return int(largest) + 1
+    return min(int(largest) + 1, MAX_STEP)  # a run holding step 2**63-1 cannot go further
