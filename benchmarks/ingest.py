@@ -153,6 +153,24 @@ def bench_end_to_end(address: str, *, steps: int, tags: int) -> tuple[float, str
     return steps * tags / elapsed, run.id, min(reads)
 
 
+def bench_mlflow_end_to_end(database_url: str, *, steps: int, tags: int) -> float | None:
+    """MLflow's own bulk path, ``MlflowClient.log_batch`` (1,000 metrics per call, its limit), into
+    PostgreSQL through its SQLAlchemy store; None when MLflow is not installed."""
+    try:
+        from mlflow.entities import Metric
+        from mlflow.tracking import MlflowClient
+    except ImportError:
+        return None
+    client = MlflowClient(tracking_uri=database_url)
+    run_id = client.create_run(client.create_experiment("bench")).info.run_id
+    now = int(time.time() * 1000)
+    metrics = [Metric(f"metric/{k}", step * 1e-6, now, step) for step in range(steps) for k in range(tags)]
+    start = time.perf_counter()
+    for first in range(0, len(metrics), 1000):
+        client.log_batch(run_id, metrics=metrics[first : first + 1000])
+    return len(metrics) / (time.perf_counter() - start)
+
+
 def bench_copy_reference(database_url: str, *, steps: int, tags: int) -> float:
     """One row per point via binary COPY into a plain indexed table (the database's own pace)."""
     conn_url = make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
@@ -199,6 +217,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=1_000_000)
     parser.add_argument("--tags", type=int, default=10)
+    parser.add_argument("--mlflow-steps", type=int, default=5_000, help="MLflow is slow: fewer steps")
     args = parser.parse_args()
     server_url = os.environ.get("TRACKER_BENCH_DATABASE_URL", DEFAULT_SERVER_URL)
 
@@ -206,6 +225,8 @@ def main() -> None:
         log_costs = bench_log_cost(address)
         rate, _run_id, read_seconds = bench_end_to_end(address, steps=args.steps, tags=args.tags)
         reference = bench_copy_reference(database_url, steps=args.steps, tags=args.tags)
+    with scratch_database(server_url) as mlflow_url:
+        mlflow_rate = bench_mlflow_end_to_end(mlflow_url, steps=args.mlflow_steps, tags=args.tags)
 
     points = args.steps * args.tags
     print(
@@ -217,6 +238,9 @@ def main() -> None:
     for name, ns in log_costs.items():
         print(f"(a) {name:<54} {ns / 1000:>13.2f} µs")
     print(f"(b) {'tracker end to end, first log() to flush() returning':<54} {rate:>10,.0f} pts/s")
+    if mlflow_rate is not None:
+        label = f"MLflow log_batch end to end ({args.mlflow_steps * args.tags:,} points)"
+        print(f"(b) {label:<54} {mlflow_rate:>10,.0f} pts/s")
     print(f"(c) {'PostgreSQL binary COPY, one row per point, indexed':<54} {reference:>10,.0f} pts/s")
     print(f"(d) {f'tracker Api.scalars() of one {args.steps:,}-point series':<54} {read_seconds:>14.3f} s")
 

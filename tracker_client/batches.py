@@ -1,17 +1,20 @@
-"""Columnar buffers that log() appends to, and their encoding into numbered WriteBatch messages.
+"""The buffer that log() appends to, and its encoding into numbered WriteBatch messages.
 
-Points are kept per tag in three ``array`` columns (steps int64, wall times and values float64):
-appending is the whole cost of ``log()``. Encoding copies each column's machine bytes straight into
-the wire-identical ``WriteBatchBytes`` view, splitting columns so every message stays under the
-size budget; no Python float is created per point.
+Appending to ``array`` buffers is the whole cost of ``log()``. Draining regroups the buffered calls
+into per-tag columns with numpy, and encoding copies each column's machine bytes straight into the
+wire-identical ``WriteBatchBytes`` view, splitting columns so every message stays under the size
+budget; no Python float is created per point.
 """
 
 from __future__ import annotations
 
-import sys
 import threading
 from array import array
 from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
 
 from tracker_client._proto import tracker_pb2 as pb
 from tracker_client.records import Histogram
@@ -21,53 +24,115 @@ MAX_BATCH_BYTES = 3 * 1024 * 1024
 _POINT_BYTES = 24  # step + wall time + value
 _COLUMN_OVERHEAD = 32  # field keys and length prefixes of one ScalarColumnBytes, excluding the tag
 
+Int64Array = npt.NDArray[np.int64]
+Float64Array = npt.NDArray[np.float64]
 
+
+@dataclass(frozen=True, slots=True, eq=False)
 class Column:
-    """The buffered points of one scalar tag."""
+    """The drained points of one tag, in logged order: three numpy arrays of equal length."""
 
-    __slots__ = ("steps", "values", "wall_times")
-
-    def __init__(self) -> None:
-        self.steps = array("q")
-        self.wall_times = array("d")
-        self.values = array("d")
+    steps: Int64Array
+    wall_times: Float64Array
+    values: Float64Array
 
     def __len__(self) -> int:
-        return len(self.steps)
-
-    def pop(self) -> None:
-        """Remove the newest point (used to undo a log() call that failed part-way)."""
-        self.steps.pop()
-        self.wall_times.pop()
-        self.values.pop()
-
-    def trim(self) -> None:
-        """Drop the part of a point whose append failed half-way, so the three columns agree."""
-        n = min(len(self.steps), len(self.wall_times), len(self.values))
-        for array_ in (self.steps, self.wall_times, self.values):
-            del array_[n:]
+        return int(self.steps.size)
 
 
 class PointBuffer:
-    """What the caller's thread appends to and the sender drains; every access holds ``lock``."""
+    """What ``log()`` appends to and the sender drains; every access holds ``lock``.
 
-    __slots__ = ("columns", "histograms", "lock", "points")
+    A ``log()`` call appends its step, wall time and layout once, and its values, in the layout's
+    tag order, to one flat array. A layout is the tuple of tags a call logged, numbered per drain;
+    training loops log the same tags call after call, so a call costs the same few appends however
+    many metrics it carries, and ``drain()`` turns the calls into per-tag columns with numpy.
+    """
+
+    __slots__ = (
+        "histograms",
+        "last_keys",
+        "last_layout",
+        "layout_ids",
+        "layout_tags",
+        "layouts",
+        "lock",
+        "points",
+        "steps",
+        "values",
+        "wall_times",
+    )
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        self.columns: dict[str, Column] = {}
+        self._reset()
+
+    def _reset(self) -> None:
+        self.steps = array("q")
+        self.wall_times = array("d")
+        self.layout_ids = array("i")
+        self.values = array("d")
+        self.layouts: dict[tuple[str, ...], int] = {}
+        self.layout_tags: list[tuple[str, ...]] = []
+        self.last_keys: tuple[str, ...] | None = None
+        self.last_layout = -1
         self.histograms: dict[str, list[Histogram]] = {}
         self.points = 0
 
+    def layout(self, keys: tuple[str, ...]) -> int:
+        """The id of layout ``keys`` in this drain, registering it if new (caller holds ``lock``)."""
+        layout = self.layouts.get(keys)
+        if layout is None:
+            layout = self.layouts[keys] = len(self.layout_tags)
+            self.layout_tags.append(keys)
+        self.last_keys, self.last_layout = keys, layout
+        return layout
+
     def drain(self) -> tuple[dict[str, Column], dict[str, list[Histogram]]]:
-        """Take everything buffered so far, leaving the buffer empty (the dicts stay the same objects)."""
+        """Take everything buffered so far, as per-tag columns, leaving the buffer empty."""
         with self.lock:
-            columns = dict(self.columns)
-            self.columns.clear()
-            histograms = dict(self.histograms)
-            self.histograms.clear()
-            self.points = 0
-        return columns, histograms
+            steps, walls, ids, values = self.steps, self.wall_times, self.layout_ids, self.values
+            layout_tags, histograms = self.layout_tags, self.histograms
+            self._reset()
+        return columns_from_calls(steps, walls, ids, values, layout_tags), histograms
+
+
+def columns_from_calls(
+    steps: array,  # type: ignore[type-arg]
+    wall_times: array,  # type: ignore[type-arg]
+    layout_ids: array,  # type: ignore[type-arg]
+    values: array,  # type: ignore[type-arg]
+    layout_tags: list[tuple[str, ...]],
+) -> dict[str, Column]:
+    """Regroup buffered calls into one column per tag, each in the order its points were logged."""
+    if not len(steps):
+        return {}
+    call_steps = np.frombuffer(steps, dtype=np.int64)
+    call_walls = np.frombuffer(wall_times, dtype=np.float64)
+    flat = np.frombuffer(values, dtype=np.float64)
+    if len(layout_tags) == 1:  # the usual case: every call logged the same tags
+        (tags,) = layout_tags
+        return {tag: Column(call_steps, call_walls, flat[j :: len(tags)]) for j, tag in enumerate(tags)}
+    ids = np.frombuffer(layout_ids, dtype=np.intc)
+    sizes = np.array([len(tags) for tags in layout_tags], dtype=np.int64)[ids]
+    offsets = np.cumsum(sizes) - sizes
+    pieces: dict[str, list[tuple[Int64Array, Float64Array]]] = {}
+    for layout, tags in enumerate(layout_tags):
+        calls = np.flatnonzero(ids == layout)
+        first = offsets[calls]
+        for j, tag in enumerate(tags):
+            pieces.setdefault(tag, []).append((calls, flat[first + j]))
+    columns = {}
+    for tag, parts in pieces.items():
+        if len(parts) == 1:
+            calls, tag_values = parts[0]
+        else:  # the tag appears in several layouts: back into call order
+            calls = np.concatenate([c for c, _ in parts])
+            tag_values = np.concatenate([v for _, v in parts])
+            order = np.argsort(calls, kind="stable")
+            calls, tag_values = calls[order], tag_values[order]
+        columns[tag] = Column(call_steps[calls], call_walls[calls], tag_values)
+    return columns
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,14 +144,9 @@ class EncodedBatch:
     points: int
 
 
-def _le(column: array, start: int, end: int) -> bytes:  # type: ignore[type-arg]
-    """Little-endian bytes of ``column[start:end]``."""
-    view = memoryview(column)[start:end]
-    if sys.byteorder == "little":
-        return view.tobytes()
-    swapped = array(column.typecode, view)
-    swapped.byteswap()
-    return swapped.tobytes()
+def _le(values: npt.NDArray[Any], start: int, end: int) -> bytes:
+    """Little-endian bytes of ``values[start:end]`` (int64 or float64)."""
+    return values[start:end].astype("<i8" if values.dtype.kind == "i" else "<f8", copy=False).tobytes()
 
 
 def histogram_to_proto(histogram: Histogram) -> pb.Histogram:

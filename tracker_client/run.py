@@ -22,7 +22,7 @@ from types import TracebackType
 from typing import Any
 
 from tracker_client._proto import tracker_pb2 as pb
-from tracker_client.batches import Column, PointBuffer
+from tracker_client.batches import PointBuffer
 from tracker_client.channel import DEFAULT_TIMEOUT, Connection
 from tracker_client.config import resolve_project
 from tracker_client.convert import STATUS_CODES, run_record
@@ -94,8 +94,7 @@ class Run:
         self._record = run_record(run)
         self._buffer = PointBuffer()
         self._lock = self._buffer.lock
-        self._columns = self._buffer.columns
-        self._histograms = self._buffer.histograms
+        self._known_tags: set[str] = set()
         self._step = next_step
         self._last_step = max(next_step - 1, 0)
         self._finished = False
@@ -134,30 +133,30 @@ class Run:
         """
         if self._sender.failure is not None or self._finished:
             self._raise_unusable()
+        if type(metrics) is not dict and not isinstance(metrics, Mapping):
+            raise TypeError(f"log() takes a mapping of tag -> number, got {type(metrics).__name__}")
+        keys = tuple(metrics)
+        buffer = self._buffer
         with self._lock:
             if step is None:
                 step = self._step
             elif type(step) is not int or not 0 <= step <= MAX_STEP:
                 step = self._checked_step(step)
-            wall = time.time()
-            columns = self._columns
-            count = 0
+            layout = buffer.last_layout if keys == buffer.last_keys else self._layout(keys)
+            values = buffer.values
+            mark = len(values)
             try:
-                for tag, value in metrics.items():
-                    column = columns.get(tag)
-                    if column is None:
-                        column = self._new_column(tag)
-                    column.values.append(value)
-                    column.steps.append(step)
-                    column.wall_times.append(wall)
-                    count += 1
+                values.extend(metrics.values())
             except BaseException as exc:
-                self._undo(metrics, count)
-                raise self._explain(metrics, count, exc) from exc
+                appended = len(values) - mark
+                del values[mark:]  # all or nothing
+                raise self._explain(metrics, appended, exc) from exc
+            buffer.steps.append(step)
+            buffer.wall_times.append(time.time())
+            buffer.layout_ids.append(layout)
             self._step = step + 1
             self._last_step = step
-            buffer = self._buffer
-            buffer.points += count
+            buffer.points += len(keys)
             if buffer.points >= BATCH_POINTS and not self._wake_is_set():
                 self._wake()
 
@@ -187,7 +186,7 @@ class Run:
             if step is None:
                 step = self._last_step
             stamped = dataclasses.replace(histogram, step=step, wall_time=time.time())
-            self._histograms.setdefault(tag, []).append(stamped)
+            self._buffer.histograms.setdefault(tag, []).append(stamped)
             self._buffer.points += 1
 
     def log_hparams(self, hparams: Mapping[str, Any]) -> None:
@@ -266,28 +265,17 @@ class Run:
             raise (TypeError if not_an_integer else ValueError)(problem)
         return int(step.__index__())
 
-    def _new_column(self, tag: Any) -> Column:
-        if (problem := name_problem("tag", tag)) is not None:
-            raise ValueError(problem)
-        column = self._columns[tag] = Column()
-        return column
-
-    def _undo(self, metrics: Mapping[str, Any], count: int) -> None:
-        """Remove the points a failed log() call appended before it failed: all or nothing."""
-        for index, tag in enumerate(metrics):
-            column = self._columns.get(tag)
-            if column is None:
-                break
-            if index < count:
-                column.pop()
-            else:  # the failing tag: drop whatever part of its point was appended
-                column.trim()
-                break
+    def _layout(self, keys: tuple[Any, ...]) -> int:
+        """Register a new combination of tags, checking each tag's name the first time it is seen."""
+        for tag in keys:
+            if tag not in self._known_tags:
+                if (problem := name_problem("tag", tag)) is not None:
+                    raise ValueError(problem)
+                self._known_tags.add(tag)
+        return self._buffer.layout(keys)
 
     @staticmethod
     def _explain(metrics: Mapping[str, Any], count: int, exc: BaseException) -> BaseException:
-        if not isinstance(metrics, Mapping):
-            return TypeError(f"log() takes a mapping of tag -> number, got {type(metrics).__name__}")
         if isinstance(exc, TypeError | OverflowError):
             tag, value = list(metrics.items())[count]
             return type(exc)(f"value of {tag!r} must be a real number, got {type(value).__name__}: {exc}")

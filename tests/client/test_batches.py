@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import math
 import struct
-from array import array
 
 import numpy as np
 import pytest
@@ -21,13 +20,14 @@ SPECIALS = [math.nan, math.inf, -math.inf, -0.0, 5e-324, 1.7976931348623157e308]
 
 
 def _column(steps: list[int], values: list[float], walls: list[float] | None = None) -> Column:
-    column = Column()
-    column.steps.extend(steps)
-    column.values.extend(values)
-    column.wall_times.extend(
-        walls if walls is not None else [1_700_000_000.0 + i / 7 for i in range(len(steps))]
+    return Column(
+        steps=np.array(steps, dtype=np.int64),
+        wall_times=np.array(
+            walls if walls is not None else [1_700_000_000.0 + i / 7 for i in range(len(steps))],
+            dtype=np.float64,
+        ),
+        values=np.array(values, dtype=np.float64),
     )
-    return column
 
 
 def _columns(rng: np.random.Generator, tags: dict[str, int]) -> dict[str, Column]:
@@ -134,7 +134,7 @@ def test_a_budget_smaller_than_one_point_still_makes_progress() -> None:
 
 def test_nothing_buffered_encodes_to_no_batch() -> None:
     assert _encode({}) == []
-    assert _encode({"empty": Column()}) == []  # a column left empty by an undone log() call
+    assert _encode({"empty": _column([], [])}) == []
 
 
 def test_histograms_are_split_across_batches_and_none_is_lost() -> None:
@@ -250,29 +250,53 @@ def test_column_arrays_are_sent_as_little_endian_machine_values() -> None:
 # -- the buffer log() appends to --------------------------------------------------------------------------
 
 
-def test_drain_takes_everything_and_leaves_the_buffer_empty() -> None:
+def _log(buffer: PointBuffer, metrics: dict[str, float], step: int, wall: float) -> None:
+    """What Run.log() does under the lock, without the checks."""
+    keys = tuple(metrics)
+    layout = buffer.last_layout if keys == buffer.last_keys else buffer.layout(keys)
+    buffer.values.extend(metrics.values())
+    buffer.steps.append(step)
+    buffer.wall_times.append(wall)
+    buffer.layout_ids.append(layout)
+    buffer.points += len(keys)
+
+
+def test_drain_regroups_calls_into_columns_and_leaves_the_buffer_empty() -> None:
     buffer = PointBuffer()
-    column = buffer.columns["x"] = _column([1, 2], [1.0, 2.0])
+    _log(buffer, {"loss": 1.0, "acc": 0.1}, step=0, wall=10.0)
+    _log(buffer, {"loss": 2.0, "acc": 0.2}, step=1, wall=11.0)
     hist = summarize([1.0], step=0, wall_time=0.0)
     buffer.histograms["h"] = [hist]
-    buffer.points = 3
-    columns_dict, histograms_dict = buffer.columns, buffer.histograms
     columns, histograms = buffer.drain()
-    assert columns == {"x": column} and histograms == {"h": [hist]}
-    assert buffer.columns == {} and buffer.histograms == {} and buffer.points == 0
-    # The caller's thread keeps appending to the same dict objects.
-    assert buffer.columns is columns_dict and buffer.histograms is histograms_dict
+    assert histograms == {"h": [hist]}
+    assert {
+        tag: (c.steps.tolist(), c.values.tolist(), c.wall_times.tolist()) for tag, c in columns.items()
+    } == {
+        "loss": ([0, 1], [1.0, 2.0], [10.0, 11.0]),
+        "acc": ([0, 1], [0.1, 0.2], [10.0, 11.0]),
+    }
+    assert buffer.histograms == {} and buffer.points == 0 and len(buffer.values) == 0
+    assert buffer.drain() == ({}, {})
 
 
-def test_column_pop_removes_the_newest_point_from_all_three_arrays() -> None:
-    column = _column([1, 2], [1.0, 2.0], [10.0, 20.0])
-    column.pop()
-    assert (column.steps, column.values, column.wall_times) == (
-        array("q", [1]),
-        array("d", [1.0]),
-        array("d", [10.0]),
-    )
-    assert len(column) == 1
+def test_calls_with_different_tags_keep_each_tags_logged_order() -> None:
+    buffer = PointBuffer()
+    calls = [
+        ({"loss": 1.0}, 5),
+        ({"loss": 2.0, "val": 9.0}, 3),
+        ({"val": 8.0}, 3),
+        ({"loss": 3.0}, 4),
+        ({"val": 7.0, "loss": 4.0}, 1),
+    ]
+    for i, (metrics, step) in enumerate(calls):
+        _log(buffer, metrics, step=step, wall=100.0 + i)
+    columns, _ = buffer.drain()
+    assert columns["loss"].steps.tolist() == [5, 3, 4, 1]
+    assert columns["loss"].values.tolist() == [1.0, 2.0, 3.0, 4.0]
+    assert columns["loss"].wall_times.tolist() == [100.0, 101.0, 103.0, 104.0]
+    assert columns["val"].steps.tolist() == [3, 3, 1]
+    assert columns["val"].values.tolist() == [9.0, 8.0, 7.0]
+    assert columns["val"].wall_times.tolist() == [101.0, 102.0, 104.0]
 
 
 @pytest.mark.parametrize("first_seq", [1, 2**32 + 5])
