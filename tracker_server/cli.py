@@ -18,12 +18,16 @@ SERVER_EXTRA_HINT = "this command needs the server's dependencies: pip install '
 
 def _settings_options(parser: argparse.ArgumentParser, fields: Sequence[str]) -> None:
     """Add the named ServerSettings fields as options, with their descriptions as help."""
-    from tracker_server.settings import ServerSettings
-
+    try:
+        from tracker_server.settings import ServerSettings
+    except ModuleNotFoundError:  # client-only install: the command itself will say what to install
+        parser.description = f"{parser.description or ''} ({SERVER_EXTRA_HINT})"
+        parser.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+        return
     for name in fields:
         info = ServerSettings.model_fields[name]
         extra: dict[str, Any] = info.json_schema_extra  # type: ignore[assignment]
-        default = "see above" if name == "database_url" else info.default
+        default = "a SQLite file in your data directory" if name == "database_url" else info.default
         parser.add_argument(
             extra["flag"],
             dest=name,
