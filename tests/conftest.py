@@ -13,6 +13,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -91,12 +92,19 @@ def fresh_database_url(backend: str, request: pytest.FixtureRequest, tmp_path: P
         shutil.copyfile(template, path)
         yield f"sqlite:///{path}"
         return
-    template_name: str = request.getfixturevalue("_pg_template")
+    with _pg_database(request.getfixturevalue("_pg_template")) as url:
+        yield url
+
+
+@contextmanager
+def _pg_database(template: str | None) -> Iterator[str]:
+    """A new PostgreSQL database (a clone of ``template``, or empty), dropped afterwards."""
     server_url = _pg_server_url()
     name = f"tracker_t_{_session_tag}_{next(_counter)}"
+    clause = f' TEMPLATE "{template}"' if template else ""
     admin = _admin_engine(server_url)
     with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template_name}"'))
+        conn.execute(text(f'CREATE DATABASE "{name}"{clause}'))
     try:
         yield make_url(Database(server_url).url).set(database=name).render_as_string(hide_password=False)
     finally:
@@ -140,14 +148,5 @@ def empty_database_url(backend: str, tmp_path: Path) -> Iterator[str]:
     if backend == "sqlite":
         yield f"sqlite:///{tmp_path / 'empty.db'}"
         return
-    server_url = _pg_server_url()
-    name = f"tracker_e_{_session_tag}_{next(_counter)}"
-    admin = _admin_engine(server_url)
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(Database(server_url).url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with _pg_database(None) as url:
+        yield url

@@ -17,6 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from tracker_client._proto import tracker_pb2 as pb
+from tracker_client.convert import histogram_to_proto
 from tracker_client.records import Histogram
 
 # gRPC's default message limit is 4 MiB; keep clear of it.
@@ -147,21 +148,6 @@ class EncodedBatch:
 def _le(values: npt.NDArray[Any], start: int, end: int) -> bytes:
     """Little-endian bytes of ``values[start:end]`` (int64 or float64)."""
     return values[start:end].astype("<i8" if values.dtype.kind == "i" else "<f8", copy=False).tobytes()
-
-
-def histogram_to_proto(histogram: Histogram) -> pb.Histogram:
-    return pb.Histogram(
-        step=histogram.step,
-        wall_time=histogram.wall_time,
-        count=histogram.count,
-        min=histogram.min,
-        max=histogram.max,
-        sum=histogram.sum,
-        sum_squares=histogram.sum_squares,
-        bucket_limits=histogram.bucket_limits.tolist(),
-        bucket_counts=histogram.bucket_counts.tolist(),
-        nan_count=histogram.nan_count,
-    )
 
 
 def encode_batches(

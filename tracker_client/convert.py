@@ -1,11 +1,12 @@
-"""Wire messages -> the client's records."""
+"""Wire messages <-> the client's records. The histogram conversions serve the server too."""
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Any, Literal, Protocol
 
 import numpy as np
+import numpy.typing as npt
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from tracker_client._proto import tracker_pb2 as pb
@@ -69,16 +70,34 @@ def tag_record(info: pb.TagInfo) -> TagRecord:
     return TagRecord(tag=info.tag, kind=kind, count=info.count, summary=summary)
 
 
-def histogram_record(h: pb.Histogram) -> Histogram:
-    return Histogram(
-        step=h.step,
-        wall_time=h.wall_time,
-        count=h.count,
-        min=h.min,
-        max=h.max,
-        sum=h.sum,
-        sum_squares=h.sum_squares,
-        bucket_limits=np.array(h.bucket_limits, dtype=np.float64),
-        bucket_counts=np.array(h.bucket_counts, dtype=np.float64),
-        nan_count=h.nan_count,
+_HISTOGRAM_NUMBERS = ("step", "wall_time", "count", "min", "max", "sum", "sum_squares", "nan_count")
+
+
+class HistogramLike(Protocol):
+    """Any histogram value type with the wire's fields (the client's record, the server's domain value)."""
+
+    @property
+    def bucket_limits(self) -> npt.NDArray[np.float64]: ...
+
+    @property
+    def bucket_counts(self) -> npt.NDArray[np.float64]: ...
+
+
+def histogram_fields(message: pb.Histogram) -> dict[str, Any]:
+    """The fields of a wire histogram as keyword arguments for a histogram value type."""
+    fields: dict[str, Any] = {name: getattr(message, name) for name in _HISTOGRAM_NUMBERS}
+    fields["bucket_limits"] = np.array(message.bucket_limits, dtype=np.float64)
+    fields["bucket_counts"] = np.array(message.bucket_counts, dtype=np.float64)
+    return fields
+
+
+def histogram_to_proto(histogram: HistogramLike) -> pb.Histogram:
+    return pb.Histogram(
+        **{name: getattr(histogram, name) for name in _HISTOGRAM_NUMBERS},
+        bucket_limits=histogram.bucket_limits.tolist(),
+        bucket_counts=histogram.bucket_counts.tolist(),
     )
+
+
+def histogram_record(message: pb.Histogram) -> Histogram:
+    return Histogram(**histogram_fields(message))

@@ -8,7 +8,7 @@ import numpy as np
 from sqlalchemy import Connection
 
 from tracker_server.domain.errors import InvalidArgument, NotFound
-from tracker_server.domain.model import Histogram, Page, ScalarSeries, ScalarSummary, TagInfo
+from tracker_server.domain.model import Histogram, Page, ScalarSeries, ScalarSummary, SeriesKind, TagInfo
 from tracker_server.domain.paging import decode_token, encode_token
 from tracker_server.domain.validation import check_name, check_run_id, page_size
 from tracker_server.store import reads as store
@@ -20,6 +20,16 @@ def _require_run(conn: Connection, run_id: str) -> None:
     check_run_id(run_id)
     if run_store.run_status(conn, run_id) is None:
         raise NotFound(f"run {run_id!r} does not exist")
+
+
+def _series(conn: Connection, run_id: str, kind: SeriesKind, tag: str) -> int:
+    """The id of the run's ``kind`` series ``tag``; NotFound naming what is missing."""
+    check_name("tag", tag)
+    _require_run(conn, run_id)
+    series = store.series_id(conn, run_id, kind, tag)
+    if series is None:
+        raise NotFound(f"run {run_id!r} has no {kind} tag {tag!r}")
+    return series
 
 
 def _check_range(start_step: int | None, end_step: int | None) -> None:
@@ -60,13 +70,9 @@ def read_scalars(
     db: Database, run_id: str, tag: str, *, start_step: int | None = None, end_step: int | None = None
 ) -> ScalarSeries:
     """Every point of a scalar tag ordered by step; equal steps keep the order they were logged in."""
-    check_name("tag", tag)
     _check_range(start_step, end_step)
     with db.read() as conn:
-        _require_run(conn, run_id)
-        series = store.series_id(conn, run_id, "scalar", tag)
-        if series is None:
-            raise NotFound(f"run {run_id!r} has no scalar tag {tag!r}")
+        series = _series(conn, run_id, "scalar", tag)
         chunks = store.scalar_chunks(conn, series, start_step=start_step, end_step=end_step)
     steps = np.frombuffer(b"".join(c[0] for c in chunks), dtype="<i8")
     walls = np.frombuffer(b"".join(c[1] for c in chunks), dtype="<f8")
@@ -88,13 +94,9 @@ def read_histograms(
     db: Database, run_id: str, tag: str, *, start_step: int | None = None, end_step: int | None = None
 ) -> list[Histogram]:
     """Every histogram of a tag ordered by step (equal steps in logged order)."""
-    check_name("tag", tag)
     _check_range(start_step, end_step)
     with db.read() as conn:
-        _require_run(conn, run_id)
-        series = store.series_id(conn, run_id, "histogram", tag)
-        if series is None:
-            raise NotFound(f"run {run_id!r} has no histogram tag {tag!r}")
+        series = _series(conn, run_id, "histogram", tag)
         rows = store.histograms(conn, series, start_step=start_step, end_step=end_step)
     return [
         Histogram(

@@ -10,6 +10,7 @@ import numpy.typing as npt
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from tracker_client._proto import tracker_pb2 as pb
+from tracker_client.convert import histogram_fields
 from tracker_client.hparams import from_proto, to_proto
 from tracker_server.domain.errors import InvalidArgument
 from tracker_server.domain.model import (
@@ -92,21 +93,6 @@ def _array(field: str, raw: bytes, dtype: str) -> npt.NDArray[np.generic]:
     return np.frombuffer(raw, dtype=dtype)
 
 
-def _histogram(h: pb.Histogram) -> Histogram:
-    return Histogram(
-        step=h.step,
-        wall_time=h.wall_time,
-        count=h.count,
-        min=h.min,
-        max=h.max,
-        sum=h.sum,
-        sum_squares=h.sum_squares,
-        nan_count=h.nan_count,
-        bucket_limits=np.array(h.bucket_limits, dtype=np.float64),
-        bucket_counts=np.array(h.bucket_counts, dtype=np.float64),
-    )
-
-
 def batch_from_proto(message: pb.WriteBatchBytes) -> WriteBatch:
     """Decode a batch; the packed arrays are viewed in place, never copied into Python floats."""
     scalars = []
@@ -123,7 +109,8 @@ def batch_from_proto(message: pb.WriteBatchBytes) -> WriteBatch:
             )
         )
     histograms = tuple(
-        (column.tag, tuple(_histogram(h) for h in column.histograms)) for column in message.histograms
+        (column.tag, tuple(Histogram(**histogram_fields(h)) for h in column.histograms))
+        for column in message.histograms
     )
     return WriteBatch(
         run_id=message.run_id,
@@ -131,21 +118,6 @@ def batch_from_proto(message: pb.WriteBatchBytes) -> WriteBatch:
         seq=message.seq,
         scalars=tuple(scalars),
         histograms=histograms,
-    )
-
-
-def histogram_to_proto(h: Histogram) -> pb.Histogram:
-    return pb.Histogram(
-        step=h.step,
-        wall_time=h.wall_time,
-        count=h.count,
-        min=h.min,
-        max=h.max,
-        sum=h.sum,
-        sum_squares=h.sum_squares,
-        nan_count=h.nan_count,
-        bucket_limits=h.bucket_limits.tolist(),
-        bucket_counts=h.bucket_counts.tolist(),
     )
 
 

@@ -63,15 +63,19 @@ class ErrorInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
         return handler._replace(stream_stream=_wrap_stream(handler.stream_stream, method))
 
 
+async def _abort(context: grpc.aio.ServicerContext, exc: Exception, method: str) -> None:
+    if isinstance(exc, grpc.aio.AbortError):  # the handler aborted on purpose
+        raise exc
+    code, message = status_for(exc, method)
+    await context.abort(code, message)
+
+
 def _wrap_unary(behavior: Callable[..., Awaitable[Any]], method: str) -> Callable[..., Awaitable[Any]]:
     async def wrapped(request: Any, context: grpc.aio.ServicerContext) -> Any:
         try:
             return await behavior(request, context)
         except Exception as exc:
-            if isinstance(exc, grpc.aio.AbortError):
-                raise
-            code, message = status_for(exc, method)
-            await context.abort(code, message)
+            await _abort(context, exc, method)
 
     return wrapped
 
@@ -84,9 +88,6 @@ def _wrap_stream(
             async for response in behavior(request, context):
                 yield response
         except Exception as exc:
-            if isinstance(exc, grpc.aio.AbortError):
-                raise
-            code, message = status_for(exc, method)
-            await context.abort(code, message)
+            await _abort(context, exc, method)
 
     return wrapped

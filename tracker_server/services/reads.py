@@ -7,9 +7,10 @@ from collections.abc import AsyncIterator
 import grpc
 
 from tracker_client._proto import tracker_pb2 as pb
+from tracker_client.convert import histogram_to_proto
 from tracker_server.domain import reads
 from tracker_server.services.base import Blocking
-from tracker_server.services.convert import histogram_to_proto, optional_int, scalar_pages, tag_to_proto
+from tracker_server.services.convert import optional_int, scalar_pages, tag_to_proto
 from tracker_server.store.engine import Database
 
 # Pages stay under gRPC's default 4 MiB message limit: 131,072 points x 24 bytes = 3 MiB.
