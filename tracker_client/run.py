@@ -247,10 +247,11 @@ class Run:
     ) -> None:
         if exc_type is None:
             self.finish()
-        elif issubclass(exc_type, KeyboardInterrupt):
-            self.finish("killed")
-        else:
-            self.finish("failed")
+            return
+        try:
+            self.finish("killed" if issubclass(exc_type, KeyboardInterrupt) else "failed")
+        except TrackerError as error:  # the block's own exception is the one to see: report, don't replace
+            print(f"tracker: run {self.name!r} could not be finished cleanly: {error}", file=sys.stderr)
 
     # -- helpers off the hot path --------------------------------------------------------------
 

@@ -139,7 +139,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_scalar_chunks")),
     )
-    op.create_index(op.f("ix_scalar_chunks_series_id_min_step"), "scalar_chunks", ["series_id", "min_step"])
+    op.create_index(op.f("ix_scalar_chunks_series_id_id"), "scalar_chunks", ["series_id", "id"])
     if op.get_bind().dialect.name == "postgresql":
         # Float bytes barely compress; pglz's attempt costs ~8x ingest speed. Store them as they are.
         for table, columns in {

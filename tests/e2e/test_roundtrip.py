@@ -221,3 +221,41 @@ def test_listing_pages_through_every_run_once(address: str) -> None:
     with tracker.Api(server=address) as api:
         assert [r.name for r in api.runs("many")] == names
         assert {p.name: p.run_count for p in api.projects()} == {"many": 25}
+
+
+def test_small_flushes_extend_chunks_instead_of_making_a_row_per_flush(address: str, db) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import func, select
+
+    from tracker_server.domain.ingest import CHUNK_POINTS
+    from tracker_server.store.schema import ScalarChunk, Series
+
+    with tracker.init(project="p", name="slow", server=address) as run:
+        for step in range(3000):
+            run.log({"loss": step / 3000, "acc": -step}, step=step)
+            if step % 10 == 9:
+                run.flush()  # a slow training loop: one small batch per flush
+        run.flush()
+        big = {"loss": 0.0}
+        for step in range(3000, 3000 + 2 * CHUNK_POINTS):
+            run.log(big, step=step)
+        run.flush()
+        run.log({"loss": 1.0}, step=10_000)
+    with db.read() as conn:
+        chunks = dict(
+            conn.execute(
+                select(Series.tag, func.count(ScalarChunk.id))
+                .join(ScalarChunk, ScalarChunk.series_id == Series.id)
+                .group_by(Series.tag)
+            ).all()
+        )
+    # 3000 points in 300 flushes fill ceil(3000 / 1024) chunks; the large batch is a chunk of its own
+    # (it is not merged), and the point after it starts a new one.
+    assert chunks == {"acc": 3, "loss": 3 + 1 + 1}
+    with tracker.Api(server=address) as api:
+        loss = api.scalars(run.id, "loss")
+        assert loss.steps.tolist() == [*range(3000 + 2 * CHUNK_POINTS), 10_000]
+        assert loss.values[:3000].tolist() == [step / 3000 for step in range(3000)]
+        assert api.scalars(run.id, "acc").values.tolist() == [float(-s) for s in range(3000)]
+        assert api.scalars(run.id, "loss", start_step=1020, end_step=1030).steps.tolist() == list(
+            range(1020, 1031)
+        )

@@ -8,8 +8,10 @@ durable, and a batch delivered again (a retry after a lost ack) is recognised an
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 import numpy as np
+from sqlalchemy import Connection
 
 from tracker_server.domain import limits
 from tracker_server.domain.errors import FailedPrecondition, InvalidArgument, NotFound
@@ -19,6 +21,9 @@ from tracker_server.domain.validation import check_name, check_run_id
 from tracker_server.store import ingest as store
 from tracker_server.store import runs as run_store
 from tracker_server.store.engine import Database
+
+# Small writes extend their series' newest chunk up to this many points (24 KiB of arrays).
+CHUNK_POINTS = 1024
 
 
 def validate(batch: WriteBatch) -> None:
@@ -93,6 +98,21 @@ def _check_histogram(where: str, h: Histogram) -> None:
         )
 
 
+def _write_chunks(conn: Connection, series: dict[str, int], columns: Sequence[ScalarColumn]) -> None:
+    """A large column becomes a chunk of its own; a small one extends its series' newest chunk while
+    that stays within CHUNK_POINTS, so slow loggers do not make a row per point."""
+    small = [series[c.tag] for c in columns if c.steps.size < CHUNK_POINTS]
+    open_chunks = store.open_chunks(conn, small, below=CHUNK_POINTS)
+    new = []
+    for column in columns:
+        chunk = open_chunks.get(series[column.tag])
+        if chunk is not None and chunk.n + column.steps.size <= CHUNK_POINTS:
+            open_chunks[series[column.tag]] = store.extend_chunk(conn, chunk, column)
+        else:
+            new.append(column)
+    store.insert_chunks(conn, series, new)
+
+
 def write_batch(db: Database, batch: WriteBatch) -> WriteResult:
     """Validate and apply ``batch`` exactly once; a batch seen before is reported as a duplicate."""
     validate(batch)
@@ -120,7 +140,7 @@ def write_batch(db: Database, batch: WriteBatch) -> WriteResult:
             )
         if batch.scalars:
             series = store.lock_series(conn, batch.run_id, "scalar", (c.tag for c in batch.scalars))
-            store.insert_chunks(conn, series, batch.scalars)
+            _write_chunks(conn, series, batch.scalars)
             stored = store.summaries(conn, series.values())
             merged = {series_id: stored.get(series_id) for series_id in series.values()}
             for column, summary in zip(batch.scalars, column_summaries, strict=True):

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, func, insert, select, update
 
 from tracker_server.domain.model import Histogram, ScalarColumn, ScalarSummary, SeriesKind
 from tracker_server.store.runs import insert_ignore
@@ -85,6 +85,81 @@ def lock_series(conn: Connection, run_id: str, kind: SeriesKind, tags: Iterable[
         )
         ids.update(select_locked(missing))
     return ids
+
+
+@dataclass(frozen=True, slots=True)
+class OpenChunk:
+    """The newest chunk of a series, small enough to be extended by the next small write."""
+
+    id: int
+    n: int
+    min_step: int
+    max_step: int
+    steps: bytes
+    wall_times: bytes
+    values: bytes
+
+
+def open_chunks(conn: Connection, series_ids: Sequence[int], *, below: int) -> dict[int, OpenChunk]:
+    """The newest chunk of each series that holds fewer than ``below`` points, by series id."""
+    if not series_ids:
+        return {}
+    newest = (
+        select(func.max(ScalarChunk.id))
+        .where(ScalarChunk.series_id.in_(series_ids))
+        .group_by(ScalarChunk.series_id)
+        .scalar_subquery()
+    )
+    rows = conn.execute(
+        select(
+            ScalarChunk.series_id,
+            ScalarChunk.id,
+            ScalarChunk.n,
+            ScalarChunk.min_step,
+            ScalarChunk.max_step,
+            ScalarChunk.steps,
+            ScalarChunk.wall_times,
+            ScalarChunk.values,
+        ).where(ScalarChunk.id.in_(newest), ScalarChunk.n < below)
+    )
+    return {
+        row.series_id: OpenChunk(
+            row.id,
+            row.n,
+            row.min_step,
+            row.max_step,
+            bytes(row.steps),
+            bytes(row.wall_times),
+            bytes(row.values),
+        )
+        for row in rows
+    }
+
+
+def extend_chunk(conn: Connection, chunk: OpenChunk, column: ScalarColumn) -> OpenChunk:
+    """Append ``column``'s points to ``chunk`` (after its own: logged order is kept)."""
+    extended = OpenChunk(
+        id=chunk.id,
+        n=chunk.n + int(column.steps.size),
+        min_step=min(chunk.min_step, int(column.steps.min())),
+        max_step=max(chunk.max_step, int(column.steps.max())),
+        steps=chunk.steps + column.steps_bytes,
+        wall_times=chunk.wall_times + column.wall_times_bytes,
+        values=chunk.values + column.values_bytes,
+    )
+    conn.execute(
+        update(ScalarChunk)
+        .where(ScalarChunk.id == chunk.id)
+        .values(
+            n=extended.n,
+            min_step=extended.min_step,
+            max_step=extended.max_step,
+            steps=extended.steps,
+            wall_times=extended.wall_times,
+            values=extended.values,
+        )
+    )
+    return extended
 
 
 def insert_chunks(conn: Connection, series_ids: dict[str, int], columns: Sequence[ScalarColumn]) -> None:

@@ -161,15 +161,17 @@ class Series(Base):
 
 
 class ScalarChunk(Base):
-    """Points of one series from one write batch, as little-endian arrays (int64, float64, float64).
+    """Points of one series, as little-endian arrays (int64, float64, float64), in logged order.
 
-    Within a chunk points are in logged order; ``min_step``/``max_step`` let a range read skip chunks.
+    A large write batch makes its own chunk; small ones extend the series' newest chunk up to
+    ``domain.ingest.CHUNK_POINTS`` points, so a slow training loop flushing a few points a second
+    does not end up with a row per point. ``min_step``/``max_step`` let a range read skip chunks.
     On PostgreSQL the array columns use STORAGE EXTERNAL: float bytes barely compress, and the
     default pglz attempt costs several times the ingest speed.
     """
 
     __tablename__ = "scalar_chunks"
-    __table_args__ = (Index(None, "series_id", "min_step"),)
+    __table_args__ = (Index(None, "series_id", "id"),)
 
     id: Mapped[int] = mapped_column(Id64, primary_key=True)
     series_id: Mapped[int] = mapped_column(ForeignKey("series.id", ondelete="CASCADE"))
