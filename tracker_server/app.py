@@ -109,7 +109,7 @@ async def start_server(db: Database, *, host: str = "127.0.0.1", port: int = 0) 
     await server.start()
     for name in ("", *SERVICE_NAMES):
         await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
-    log.info("Tracker server listening on %s:%d, database %s", host, bound, redact(db.url))
+    log.info("Serving gRPC on %s:%d, database %s", host, bound, redact(db.url))
     return RunningServer(server, bound, draining, health_servicer, blocking, db)
 
 
