@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -10,8 +10,36 @@ import numpy as np
 from tracker_client._proto import tracker_pb2 as pb
 from tracker_client.channel import DEFAULT_TIMEOUT, Connection
 from tracker_client.config import resolve_project
-from tracker_client.convert import histogram_record, project_record, run_record, tag_record
-from tracker_client.records import Histogram, ProjectRecord, RunRecord, ScalarSeries, TagRecord
+from tracker_client.convert import (
+    AGGREGATE_CODES,
+    METRIC_VALUE_CODES,
+    STATUS_CODES,
+    code_of,
+    distribution_record,
+    experiment_record,
+    filter_to_proto,
+    histogram_record,
+    importance_record,
+    project_record,
+    run_record,
+    session_groups_record,
+    sort_to_proto,
+    tag_record,
+)
+from tracker_client.records import (
+    Distribution,
+    Experiment,
+    Filter,
+    Histogram,
+    Importance,
+    ProjectRecord,
+    RunRecord,
+    ScalarSeries,
+    SessionGroup,
+    SessionGroups,
+    Sort,
+    TagRecord,
+)
 
 # Reading a long series streams many pages; give it more time than a unary call.
 READ_TIMEOUT = 300.0
@@ -69,35 +97,189 @@ class Api:
         ]
 
     def scalars(
-        self, run_id: str, tag: str, *, start_step: int | None = None, end_step: int | None = None
+        self,
+        run_id: str,
+        tag: str,
+        *,
+        max_points: int | None = None,
+        start_step: int | None = None,
+        end_step: int | None = None,
     ) -> ScalarSeries:
-        """Every point of a scalar tag ordered by step, optionally within [start_step, end_step]."""
+        """The points of a scalar tag ordered by step, optionally within [start_step, end_step].
+
+        Every point by default. With ``max_points`` (>= 4), a longer series is downsampled on the
+        server to at most that many real points keeping its shape: per bucket its min, its max,
+        its first NaN and its last point, so spikes, divergence and the final value survive.
+        """
         conn = self._connection
-        request = pb.ReadScalarsRequest(run_id=run_id, tag=tag, start_step=start_step, end_step=end_step)
-        steps, walls, values = [], [], []
-        for page in conn.stream(conn.read_scalars, request, timeout=READ_TIMEOUT):
-            steps.append(page.steps)
-            walls.append(page.wall_times)
-            values.append(page.values)
-        return ScalarSeries(
-            run_id=run_id,
-            tag=tag,
-            steps=np.frombuffer(b"".join(steps), dtype="<i8").astype(np.int64, copy=False),
-            values=np.frombuffer(b"".join(values), dtype="<f8").astype(np.float64, copy=False),
-            wall_times=np.frombuffer(b"".join(walls), dtype="<f8").astype(np.float64, copy=False),
+        request = pb.ReadScalarsRequest(
+            run_id=run_id, tag=tag, start_step=start_step, end_step=end_step, max_points=max_points or 0
         )
+        pages = list(conn.stream(conn.read_scalars, request, timeout=READ_TIMEOUT))
+        return _series(run_id, tag, pages)
+
+    def scalars_many(
+        self,
+        run_ids: Sequence[str],
+        tags: Sequence[str],
+        *,
+        max_points: int | None = None,
+        start_step: int | None = None,
+        end_step: int | None = None,
+    ) -> dict[tuple[str, str], ScalarSeries]:
+        """Every run x every tag in one call, by (run id, tag); pairs without data are left out.
+        ``max_points`` downsamples each series as ``scalars`` does."""
+        conn = self._connection
+        request = pb.ReadScalarsManyRequest(
+            run_ids=list(run_ids),
+            tags=list(tags),
+            max_points=max_points or 0,
+            start_step=start_step,
+            end_step=end_step,
+        )
+        out: dict[tuple[str, str], ScalarSeries] = {}
+        pages: list[Any] = []
+        for page in conn.stream(conn.read_scalars_many, request, timeout=READ_TIMEOUT):
+            pages.append(page)
+            if page.last:
+                out[(page.run_id, page.tag)] = _series(page.run_id, page.tag, pages)
+                pages = []
+        return out
 
     def histograms(
-        self, run_id: str, tag: str, *, start_step: int | None = None, end_step: int | None = None
+        self,
+        run_id: str,
+        tag: str,
+        *,
+        bins: int | None = None,
+        start_step: int | None = None,
+        end_step: int | None = None,
     ) -> list[Histogram]:
-        """Every histogram of a tag ordered by step, optionally within [start_step, end_step]."""
+        """Every histogram of a tag ordered by step, optionally within [start_step, end_step].
+
+        As stored by default; with ``bins``, re-binned to that many equal-width buckets over one
+        range shared by all of them (TensorBoard's histogram view; the first of the bins + 1
+        buckets is empty and its limit is the range's left edge).
+        """
         conn = self._connection
-        request = pb.ReadHistogramsRequest(run_id=run_id, tag=tag, start_step=start_step, end_step=end_step)
+        request = pb.ReadHistogramsRequest(
+            run_id=run_id, tag=tag, start_step=start_step, end_step=end_step, bins=bins or 0
+        )
         return [
             histogram_record(h)
             for page in conn.stream(conn.reads.ReadHistograms, request, timeout=READ_TIMEOUT)
             for h in page.histograms
         ]
+
+    def distributions(
+        self, run_id: str, tag: str, *, start_step: int | None = None, end_step: int | None = None
+    ) -> list[Distribution]:
+        """Per step, the values at the basis points ``tracker_client.BASIS_POINTS`` (TensorBoard's
+        distributions view: min, -3σ, -2σ, -1σ, median, +1σ, +2σ, +3σ, max for a normal)."""
+        conn = self._connection
+        request = pb.ReadDistributionsRequest(
+            run_id=run_id, tag=tag, start_step=start_step, end_step=end_step
+        )
+        return [
+            distribution_record(d)
+            for page in conn.stream(conn.reads.ReadDistributions, request, timeout=READ_TIMEOUT)
+            for d in page.distributions
+        ]
+
+    # -- comparing runs --------------------------------------------------------------------------
+
+    def experiment(self, project: str | None = None, *, metric_value: str = "last") -> Experiment:
+        """The project's hyperparameters (type, domain, whether they differ) and metrics."""
+        conn = self._connection
+        request = pb.GetExperimentRequest(
+            project=resolve_project(project),
+            metric_value=code_of("metric_value", METRIC_VALUE_CODES, metric_value),
+        )
+        return experiment_record(conn.call(conn.compare.GetExperiment, request))
+
+    def session_groups(
+        self,
+        project: str | None = None,
+        *,
+        group: bool = True,
+        metric_value: str = "last",
+        aggregate: str = "mean",
+        filters: Sequence[Filter] = (),
+        where: str | None = None,
+        statuses: Sequence[str] = (),
+        sort: Sequence[Sort | str] = (),
+        offset: int = 0,
+        limit: int = 100,
+        metrics: Sequence[str] | None = None,
+    ) -> SessionGroups:
+        """TensorBoard's HParams table, done right: runs with identical hyperparameters form a group
+        (``group=False``: one row per run); a run's metric value is its last point (or ``"min"``,
+        ``"max"``); groups aggregate their runs (mean, median, min, max, std; a NaN makes the
+        aggregate NaN); ``filters`` and ``where`` select, ``sort`` orders (a string sorts by a
+        metric, "-tag" descending), ``offset``/``limit`` page, and ``total`` counts every group.
+        The axes describe each hyperparameter and metric for a parallel-coordinates view.
+        """
+        conn = self._connection
+        request = pb.ListSessionGroupsRequest(
+            project=resolve_project(project),
+            ungrouped=not group,
+            metric_value=code_of("metric_value", METRIC_VALUE_CODES, metric_value),
+            aggregate=code_of("aggregate", AGGREGATE_CODES, aggregate),
+            filters=[filter_to_proto(f) for f in filters],
+            where=where or "",
+            statuses=[code_of("status", STATUS_CODES, s) for s in statuses],
+            sort=[sort_to_proto(s) for s in sort],
+            offset=offset,
+            page_size=limit,
+            metrics=list(metrics or ()),
+        )
+        return session_groups_record(conn.call(conn.compare.ListSessionGroups, request))
+
+    def best(
+        self,
+        project: str | None,
+        metric: str,
+        mode: str = "max",
+        top: int = 5,
+        where: str | None = None,
+        aggregate: str = "mean",
+        *,
+        metric_value: str = "last",
+        group: bool = True,
+    ) -> list[SessionGroup]:
+        """The ``top`` hyperparameter combinations by ``metric`` (``mode`` "max" or "min"), best first.
+
+        Each row has ``.hparams``, ``.metrics`` (aggregated over its runs), ``.runs`` (run ids) and
+        ``.count``. ``where`` filters, e.g. ``"lr < 0.01 and optimizer = 'adam'"``; combinations
+        lacking the metric are left out, and a NaN (diverged) aggregate ranks last.
+        """
+        if mode not in ("max", "min"):
+            raise ValueError(f"mode must be 'max' or 'min', got {mode!r}")
+        result = self.session_groups(
+            project,
+            group=group,
+            metric_value=metric_value,
+            aggregate=aggregate,
+            filters=[Filter(metric, kind="metric")],
+            where=where,
+            sort=[Sort(metric, descending=mode == "max")],
+            limit=top,
+        )
+        return list(result.groups)
+
+    def importance(
+        self, project: str | None, metric: str, *, metric_value: str = "last", where: str | None = None
+    ) -> Importance:
+        """How much each hyperparameter matters for ``metric``: Spearman rank correlation and
+        permutation importance in a random forest, over the runs with a finite value of it."""
+        conn = self._connection
+        request = pb.GetImportanceRequest(
+            project=resolve_project(project),
+            metric=metric,
+            metric_value=code_of("metric_value", METRIC_VALUE_CODES, metric_value),
+            where=where or "",
+        )
+        return importance_record(metric, conn.call(conn.compare.GetImportance, request))
 
     def _pages(self, method: Any, request: Any) -> Iterator[Any]:
         """Follow next_page_token until the last page."""
@@ -107,3 +289,17 @@ class Api:
             if not page.next_page_token:
                 return
             request.page_token = page.next_page_token
+
+
+def _series(run_id: str, tag: str, pages: Sequence[Any]) -> ScalarSeries:
+    """Join pages of packed little-endian arrays into one series."""
+    return ScalarSeries(
+        run_id=run_id,
+        tag=tag,
+        steps=np.frombuffer(b"".join(p.steps for p in pages), dtype="<i8").astype(np.int64, copy=False),
+        values=np.frombuffer(b"".join(p.values for p in pages), dtype="<f8").astype(np.float64, copy=False),
+        wall_times=np.frombuffer(b"".join(p.wall_times for p in pages), dtype="<f8").astype(
+            np.float64, copy=False
+        ),
+        total_points=pages[0].total_points if pages else 0,
+    )

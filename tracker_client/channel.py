@@ -31,8 +31,9 @@ def method_path(service: str, method: str) -> str:
 class Connection:
     """A channel plus stubs. Unary calls get a deadline; failures become TrackerError subclasses.
 
-    Two methods move packed arrays as raw bytes, through the wire-identical ``*Bytes`` views:
-    the ingest stream (requests are pre-serialised ``WriteBatchBytes``) and ``ReadScalars``.
+    Three methods move packed arrays as raw bytes, through the wire-identical ``*Bytes`` views:
+    the ingest stream (requests are pre-serialised ``WriteBatchBytes``), ``ReadScalars`` and
+    ``ReadScalarsMany``.
     """
 
     def __init__(
@@ -45,6 +46,7 @@ class Connection:
         self.channel = grpc.insecure_channel(self.server, options=CHANNEL_OPTIONS)
         self.runs = pb_grpc.RunServiceStub(self.channel)  # type: ignore[no-untyped-call]
         self.reads = pb_grpc.ReadServiceStub(self.channel)  # type: ignore[no-untyped-call]
+        self.compare = pb_grpc.CompareServiceStub(self.channel)  # type: ignore[no-untyped-call]
         self.write_stream = self.channel.stream_stream(
             method_path("IngestService", "Write"),
             request_serializer=None,  # requests are already serialised WriteBatchBytes
@@ -54,6 +56,11 @@ class Connection:
             method_path("ReadService", "ReadScalars"),
             request_serializer=pb.ReadScalarsRequest.SerializeToString,
             response_deserializer=pb.ScalarPageBytes.FromString,
+        )
+        self.read_scalars_many = self.channel.unary_stream(
+            method_path("ReadService", "ReadScalarsMany"),
+            request_serializer=pb.ReadScalarsManyRequest.SerializeToString,
+            response_deserializer=pb.SeriesPageBytes.FromString,
         )
 
     def call(

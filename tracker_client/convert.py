@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from typing import Any, Literal, Protocol
 
 import numpy as np
@@ -10,14 +11,30 @@ import numpy.typing as npt
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from tracker_client._proto import tracker_pb2 as pb
-from tracker_client.hparams import from_proto
+from tracker_client.hparams import from_proto, to_proto
 from tracker_client.records import (
+    Axis,
+    ColumnKind,
+    Distribution,
+    Domain,
+    Experiment,
+    Filter,
     Histogram,
+    HParamImportance,
+    HParamInfo,
+    Importance,
+    Interval,
+    MetricInfo,
     ProjectRecord,
     RunRecord,
     RunStatus,
     ScalarSummary,
+    SessionGroup,
+    SessionGroups,
+    SessionRun,
+    Sort,
     TagRecord,
+    ValueType,
 )
 
 STATUS_NAMES: dict[pb.RunStatus, RunStatus] = {
@@ -101,3 +118,145 @@ def histogram_to_proto(histogram: HistogramLike) -> pb.Histogram:
 
 def histogram_record(message: pb.Histogram) -> Histogram:
     return Histogram(**histogram_fields(message))
+
+
+# -- comparing runs ------------------------------------------------------------------------------
+
+VALUE_TYPES: dict[int, ValueType] = {
+    pb.VALUE_TYPE_NUMBER: "number",
+    pb.VALUE_TYPE_STRING: "string",
+    pb.VALUE_TYPE_BOOL: "bool",
+}
+COLUMN_KINDS: dict[int, ColumnKind] = {pb.COLUMN_KIND_HPARAM: "hparam", pb.COLUMN_KIND_METRIC: "metric"}
+COLUMN_KIND_CODES: dict[str, int] = {name: code for code, name in COLUMN_KINDS.items()}
+METRIC_VALUE_CODES = {"last": pb.METRIC_VALUE_LAST, "min": pb.METRIC_VALUE_MIN, "max": pb.METRIC_VALUE_MAX}
+AGGREGATE_CODES = {
+    "mean": pb.AGGREGATE_MEAN,
+    "median": pb.AGGREGATE_MEDIAN,
+    "min": pb.AGGREGATE_MIN,
+    "max": pb.AGGREGATE_MAX,
+    "std": pb.AGGREGATE_STD,
+}
+
+
+def code_of(field: str, table: Mapping[str, Any], value: str) -> Any:
+    if value not in table:
+        raise ValueError(f"{field} must be one of {', '.join(table)}, got {value!r}")
+    return table[value]
+
+
+def interval_record(message: pb.Interval) -> Interval:
+    return Interval(
+        min=message.min if message.HasField("min") else None,
+        max=message.max if message.HasField("max") else None,
+        min_open=message.min_open,
+        max_open=message.max_open,
+    )
+
+
+def domain_record(message: pb.Domain) -> Domain | None:
+    kind = message.WhichOneof("kind")
+    if kind == "interval":
+        return interval_record(message.interval)
+    if kind == "values":
+        return tuple(from_proto(v) for v in message.values.values)
+    return None
+
+
+def experiment_record(message: pb.Experiment) -> Experiment:
+    return Experiment(
+        project=message.project,
+        run_count=message.run_count,
+        hparams=tuple(
+            HParamInfo(
+                name=h.name,
+                type=VALUE_TYPES[h.type],
+                domain=domain_record(h.domain),
+                domain_truncated=h.domain.values.truncated,
+                differs=h.differs,
+                run_count=h.run_count,
+            )
+            for h in message.hparams
+        ),
+        metrics=tuple(
+            MetricInfo(m.tag, m.run_count, interval_record(m.domain) if m.HasField("domain") else None)
+            for m in message.metrics
+        ),
+    )
+
+
+def session_groups_record(message: pb.ListSessionGroupsResponse) -> SessionGroups:
+    return SessionGroups(
+        axes=tuple(
+            Axis(COLUMN_KINDS[a.column.kind], a.column.name, VALUE_TYPES[a.type], domain_record(a.domain))
+            for a in message.axes
+        ),
+        groups=tuple(
+            SessionGroup(
+                key=g.key,
+                hparams={name: from_proto(v) for name, v in sorted(g.hparams.items())},
+                metrics=dict(sorted(g.metrics.items())),
+                runs=tuple(r.id for r in g.runs),
+                sessions=tuple(
+                    SessionRun(
+                        r.id, r.name, STATUS_NAMES.get(r.status, "running"), dict(sorted(r.metrics.items()))
+                    )
+                    for r in g.runs
+                ),
+            )
+            for g in message.groups
+        ),
+        total=message.total,
+    )
+
+
+def filter_to_proto(f: Filter) -> pb.Filter:
+    message = pb.Filter(
+        column=pb.Column(kind=code_of("filter kind", COLUMN_KIND_CODES, f.kind), name=f.name),
+        include_missing=f.include_missing,
+    )
+    tests = [t for t in (f.min, f.max, f.one_of, f.none_of, f.regex) if t is not None]
+    if f.one_of is not None:
+        message.one_of.CopyFrom(pb.ValueSet(values=[to_proto(v) for v in f.one_of]))
+    elif f.none_of is not None:
+        message.none_of.CopyFrom(pb.ValueSet(values=[to_proto(v) for v in f.none_of]))
+    elif f.regex is not None:
+        message.regex = f.regex
+    elif tests:
+        message.interval.CopyFrom(pb.Interval(min=f.min, max=f.max, min_open=f.min_open, max_open=f.max_open))
+    return message
+
+
+def sort_to_proto(sort: Sort | str) -> pb.Sort:
+    if isinstance(sort, str):  # "val/acc" ascending, "-val/acc" descending: metrics
+        descending = sort.startswith("-")
+        sort = Sort(sort[1:] if descending else sort, descending=descending)
+    return pb.Sort(
+        column=pb.Column(kind=code_of("sort kind", COLUMN_KIND_CODES, sort.kind), name=sort.name),
+        descending=sort.descending,
+        missing_first=sort.missing_first,
+    )
+
+
+def importance_record(metric: str, message: pb.GetImportanceResponse) -> Importance:
+    return Importance(
+        metric=metric,
+        hparams=tuple(
+            HParamImportance(
+                h.name, h.correlation if h.HasField("correlation") else None, h.importance, h.run_count
+            )
+            for h in message.hparams
+        ),
+        run_count=message.run_count,
+        model_r2=message.model_r2,
+    )
+
+
+def distribution_record(message: pb.Distribution) -> Distribution:
+    return Distribution(
+        step=message.step,
+        wall_time=message.wall_time,
+        values=np.array(message.values, dtype=np.float64),
+        count=message.count,
+        nan_count=message.nan_count,
+    )

@@ -61,16 +61,23 @@ class TagRecord:
 
 @dataclass(frozen=True, slots=True, eq=False)
 class ScalarSeries:
-    """Every point of one scalar tag, ordered by step (equal steps in the order they were logged)."""
+    """Points of one scalar tag, ordered by step (equal steps in the order they were logged): every
+    point, or a downsampled selection of real points when ``max_points`` was given.
+    ``total_points`` counts the points in the range before downsampling."""
 
     run_id: str
     tag: str
     steps: npt.NDArray[np.int64]
     values: npt.NDArray[np.float64]
     wall_times: npt.NDArray[np.float64]
+    total_points: int = 0
 
     def __len__(self) -> int:
         return int(self.steps.size)
+
+    @property
+    def downsampled(self) -> bool:
+        return self.total_points > self.steps.size
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -92,3 +99,160 @@ class Histogram:
     bucket_limits: npt.NDArray[np.float64] = field(repr=False)
     bucket_counts: npt.NDArray[np.float64] = field(repr=False)
     nan_count: float = 0.0
+
+
+# -- comparing runs ------------------------------------------------------------------------------
+
+ValueType = Literal["number", "string", "bool"]
+ColumnKind = Literal["hparam", "metric"]
+
+
+@dataclass(frozen=True, slots=True)
+class Interval:
+    """Numbers between ``min`` and ``max`` (None: unbounded); ends closed unless marked open."""
+
+    min: float | None = None
+    max: float | None = None
+    min_open: bool = False
+    max_open: bool = False
+
+
+Domain = Interval | tuple[HParamValue, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class HParamInfo:
+    """A hyperparameter of a project: its type, the domain its values span (an Interval for numbers,
+    the distinct values otherwise), whether it differs across runs, and how many runs have it."""
+
+    name: str
+    type: ValueType
+    domain: Domain | None
+    domain_truncated: bool
+    differs: bool
+    run_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class MetricInfo:
+    tag: str
+    run_count: int
+    domain: Interval | None
+
+
+@dataclass(frozen=True, slots=True)
+class Experiment:
+    """The experiment schema of a project, as TensorBoard's HParams plugin infers it (but keeping
+    hyperparameters that some runs lack)."""
+
+    project: str
+    run_count: int
+    hparams: tuple[HParamInfo, ...]
+    metrics: tuple[MetricInfo, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Axis:
+    """One axis of a parallel-coordinates view."""
+
+    kind: ColumnKind
+    name: str
+    type: ValueType
+    domain: Domain | None
+
+
+@dataclass(frozen=True, slots=True)
+class SessionRun:
+    """One run of a group, with its own metric values."""
+
+    id: str
+    name: str
+    status: RunStatus
+    metrics: dict[str, float]
+
+
+@dataclass(frozen=True, slots=True)
+class SessionGroup:
+    """Runs with identical hyperparameters. ``metrics`` are aggregated over the runs having each
+    metric (a NaN among them makes the aggregate NaN); ``runs`` are the run ids."""
+
+    key: str
+    hparams: dict[str, HParamValue]
+    metrics: dict[str, float]
+    runs: tuple[str, ...]
+    sessions: tuple[SessionRun, ...]
+
+    @property
+    def count(self) -> int:
+        return len(self.runs)
+
+
+@dataclass(frozen=True, slots=True)
+class SessionGroups:
+    axes: tuple[Axis, ...]
+    groups: tuple[SessionGroup, ...]
+    total: int
+
+
+@dataclass(frozen=True, slots=True)
+class Filter:
+    """A filter for ``Api.session_groups``: an interval (``min``/``max``), ``one_of``, ``none_of`` or
+    a ``regex`` (re.search, string hyperparameters) on a hyperparameter (applied to each run) or a
+    metric (applied to each group's aggregate). Runs or groups lacking the column are dropped
+    unless ``include_missing``."""
+
+    name: str
+    kind: ColumnKind = "hparam"
+    min: float | None = None
+    max: float | None = None
+    min_open: bool = False
+    max_open: bool = False
+    one_of: tuple[HParamValue, ...] | None = None
+    none_of: tuple[HParamValue, ...] | None = None
+    regex: str | None = None
+    include_missing: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Sort:
+    """Sort groups by a metric (default) or a hyperparameter. NaN comes after every number in both
+    directions; missing values last unless ``missing_first``."""
+
+    name: str
+    kind: ColumnKind = "metric"
+    descending: bool = False
+    missing_first: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class HParamImportance:
+    """``correlation``: Spearman rank correlation with the metric (None for strings or when undefined);
+    ``importance``: permutation importance in a random forest, normalised to sum to 1."""
+
+    name: str
+    correlation: float | None
+    importance: float
+    run_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class Importance:
+    metric: str
+    hparams: tuple[HParamImportance, ...]
+    run_count: int
+    model_r2: float
+
+
+BASIS_POINTS = (0, 668, 1587, 3085, 5000, 6915, 8413, 9332, 10000)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Distribution:
+    """A histogram as TensorBoard's distributions view shows it: ``values[i]`` is the value below
+    which ``BASIS_POINTS[i] / 10000`` of the values lie (min, -3σ .. +3σ, max for a normal)."""
+
+    step: int
+    wall_time: float
+    values: npt.NDArray[np.float64]
+    count: float
+    nan_count: float

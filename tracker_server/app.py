@@ -21,6 +21,7 @@ from grpc_reflection.v1alpha import reflection
 from tracker_client._proto import tracker_pb2 as pb
 from tracker_server.domain import limits
 from tracker_server.services.base import Blocking, register
+from tracker_server.services.compare import CompareService
 from tracker_server.services.errors import ErrorInterceptor
 from tracker_server.services.ingest import Draining, IngestService
 from tracker_server.services.reads import ReadService
@@ -30,7 +31,7 @@ from tracker_server.store.migrate import check_current, upgrade
 
 log = logging.getLogger("tracker.server")
 
-SERVICES = ("RunService", "IngestService", "ReadService")
+SERVICES = ("RunService", "IngestService", "ReadService", "CompareService")
 SERVICE_NAMES = tuple(pb.DESCRIPTOR.services_by_name[s].full_name for s in SERVICES)
 
 
@@ -96,8 +97,12 @@ async def start_server(db: Database, *, host: str = "127.0.0.1", port: int = 0) 
         server,
         "ReadService",
         ReadService(db, blocking),
-        {"ReadScalars": (pb.ReadScalarsRequest, pb.ScalarPageBytes)},
+        {
+            "ReadScalars": (pb.ReadScalarsRequest, pb.ScalarPageBytes),
+            "ReadScalarsMany": (pb.ReadScalarsManyRequest, pb.SeriesPageBytes),
+        },
     )
+    register(server, "CompareService", CompareService(db, blocking))
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection(

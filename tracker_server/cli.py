@@ -132,21 +132,79 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_runs(args: argparse.Namespace) -> int:
     import tracker_client as tracker
-    from tracker_server.table import format_table
+    from tracker_server.table import render
 
     with tracker.Api(server=args.server) as api:
         runs = api.runs(args.project)
+        metrics: dict[str, dict[str, float]] = {}
+        offset = 0
+        while True:
+            page = api.session_groups(args.project, group=False, offset=offset, limit=1000)
+            metrics.update({g.runs[0]: g.metrics for g in page.groups})
+            offset += len(page.groups)
+            if not page.groups or offset >= page.total:
+                break
+    hparam_names = sorted({name for r in runs for name in r.hparams})
+    tags = sorted({tag for values in metrics.values() for tag in values})
+    headers = ["id", "name", "status", "created (UTC)", *hparam_names, *tags]
     rows = [
         [
             r.id,
             r.name,
             r.status,
             r.created_at.strftime("%Y-%m-%d %H:%M:%S"),
-            " ".join(f"{k}={v}" for k, v in r.hparams.items()),
+            *(r.hparams.get(h) for h in hparam_names),
+            *(metrics.get(r.id, {}).get(t) for t in tags),
         ]
         for r in runs
     ]
-    print(format_table(["id", "name", "status", "created (UTC)", "hparams"], rows))
+    print(render(headers, rows, args.format))
+    return 0
+
+
+def cmd_best(args: argparse.Namespace) -> int:
+    import tracker_client as tracker
+    from tracker_server.table import render
+
+    with tracker.Api(server=args.server) as api:
+        groups = api.best(
+            args.project,
+            args.metric,
+            mode="min" if args.min else "max",
+            top=args.top,
+            where=args.where,
+            aggregate=args.aggregate,
+            metric_value=args.metric_value,
+        )
+    hparam_names = sorted({name for g in groups for name in g.hparams})
+    headers = ["rank", args.metric, "runs", *hparam_names, "run ids"]
+    rows = [
+        [
+            rank,
+            g.metrics.get(args.metric),
+            g.count,
+            *(g.hparams.get(h) for h in hparam_names),
+            " ".join(g.runs),
+        ]
+        for rank, g in enumerate(groups, 1)
+    ]
+    print(render(headers, rows, args.format))
+    return 0
+
+
+def cmd_importance(args: argparse.Namespace) -> int:
+    import tracker_client as tracker
+    from tracker_server.table import render
+
+    with tracker.Api(server=args.server) as api:
+        report = api.importance(args.project, args.metric, metric_value=args.metric_value, where=args.where)
+    rows = [[h.name, h.importance, h.correlation, h.run_count] for h in report.hparams]
+    print(render(["hparam", "importance", "spearman", "runs"], rows, args.format))
+    if args.format == "table":
+        print(
+            f"\n{report.run_count} runs with a finite {args.metric}; random-forest out-of-bag R² = "
+            f"{report.model_r2:.3f} (how much of {args.metric} the hyperparameters explain)"
+        )
     return 0
 
 
@@ -176,6 +234,19 @@ def _guard(command: Callable[[argparse.Namespace], int]) -> Callable[[argparse.N
             return 1
 
     return run
+
+
+def _client_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--project", "-p", default=None, help="project name [env TRACKER_PROJECT]")
+    parser.add_argument(
+        "--server",
+        default=None,
+        metavar="HOST:PORT",
+        help="server address [env TRACKER_SERVER; default 127.0.0.1:6065]",
+    )
+    parser.add_argument(
+        "--format", default="table", choices=("table", "csv", "json"), help="output format [default table]"
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -221,17 +292,60 @@ def build_parser() -> argparse.ArgumentParser:
 
     runs = commands.add_parser(
         "runs",
-        help="list a project's runs",
-        description="List a project's runs, oldest first, with their hyperparameters.",
+        help="list a project's runs with hyperparameters and final metrics",
+        description="List a project's runs, oldest first, with their hyperparameters and the last value "
+        "of every metric.",
     )
-    runs.add_argument("--project", "-p", default=None, help="project name [env TRACKER_PROJECT]")
-    runs.add_argument(
-        "--server",
-        default=None,
-        metavar="HOST:PORT",
-        help="server address [env TRACKER_SERVER; default 127.0.0.1:6065]",
-    )
+    _client_options(runs)
     runs.set_defaults(func=_guard(cmd_runs))
+
+    best = commands.add_parser(
+        "best",
+        help="the best hyperparameter combinations by a metric",
+        description="Group the project's runs by identical hyperparameters (repeated seeds), aggregate a "
+        "metric over each group and print the best groups first. Groups without the metric are left out; "
+        "a NaN (diverged) aggregate ranks last.",
+        epilog="--where takes comparisons (= != < <= > >=) and `in (...)` on hyperparameters and metrics, "
+        "joined by `and`, e.g. \"lr < 0.01 and optimizer = 'adam'\"; see docs/queries.md.",
+    )
+    _client_options(best)
+    best.add_argument("--metric", "-m", required=True, help="the metric (scalar tag) to rank by")
+    direction = best.add_mutually_exclusive_group()
+    direction.add_argument("--max", action="store_true", help="higher is better (the default)")
+    direction.add_argument("--min", action="store_true", help="lower is better")
+    best.add_argument("--top", type=int, default=5, help="how many combinations [default 5]")
+    best.add_argument("--where", default=None, help="filter expression (see below)")
+    best.add_argument(
+        "--aggregate",
+        default="mean",
+        choices=("mean", "median", "min", "max", "std"),
+        help="how a group combines its runs' values [default mean]",
+    )
+    best.add_argument(
+        "--metric-value",
+        default="last",
+        choices=("last", "min", "max"),
+        help="a run's value of the metric: its last point, or its min or max [default last]",
+    )
+    best.set_defaults(func=_guard(cmd_best))
+
+    importance = commands.add_parser(
+        "importance",
+        help="how much each hyperparameter matters for a metric",
+        description="For one metric, per hyperparameter: the permutation importance in a random forest "
+        "fitted to the runs, and the Spearman rank correlation, over the runs with a finite value of the "
+        "metric.",
+    )
+    _client_options(importance)
+    importance.add_argument("--metric", "-m", required=True, help="the metric (scalar tag)")
+    importance.add_argument("--where", default=None, help="filter expression, as for `tracker best`")
+    importance.add_argument(
+        "--metric-value",
+        default="last",
+        choices=("last", "min", "max"),
+        help="a run's value of the metric [default last]",
+    )
+    importance.set_defaults(func=_guard(cmd_importance))
     return parser
 
 

@@ -1,5 +1,5 @@
-"""Initial schema: projects, runs, typed hparams, series, scalar chunks, summaries, histograms,
-the ingest ledger.
+"""Initial schema: projects, runs (with their hyperparameter group key), typed hparams, series,
+scalar chunks (with block digests), summaries, histograms, the ingest ledger.
 
 Revision ID: 0001
 Revises:
@@ -37,6 +37,7 @@ def upgrade() -> None:
         sa.Column("project_id", Id64, nullable=False),
         sa.Column("name", sa.String(length=256), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("group_key", sa.String(length=32), nullable=False),
         sa.Column("created_at", Timestamp, nullable=False),
         sa.Column("updated_at", Timestamp, nullable=False),
         sa.Column("finished_at", Timestamp, nullable=True),
@@ -50,6 +51,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("project_id", "name", name=op.f("uq_runs_project_id_name")),
     )
     op.create_index(op.f("ix_runs_project_id_created_at_id"), "runs", ["project_id", "created_at", "id"])
+    op.create_index(op.f("ix_runs_project_id_group_key"), "runs", ["project_id", "group_key"])
     op.create_table(
         "hparams",
         sa.Column("run_id", sa.String(length=32), nullable=False),
@@ -131,6 +133,8 @@ def upgrade() -> None:
         sa.Column("n", sa.Integer(), nullable=False),
         sa.Column("min_step", sa.BigInteger(), nullable=False),
         sa.Column("max_step", sa.BigInteger(), nullable=False),
+        sa.Column("sorted", sa.Boolean(), nullable=False),
+        sa.Column("digest", sa.LargeBinary(), nullable=False),
         sa.Column("steps", sa.LargeBinary(), nullable=False),
         sa.Column("wall_times", sa.LargeBinary(), nullable=False),
         sa.Column("values", sa.LargeBinary(), nullable=False),

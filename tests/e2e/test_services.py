@@ -17,7 +17,12 @@ from tracker_client._proto import tracker_pb2_grpc as pb_grpc
 from tracker_server.domain import limits
 
 TIMEOUT = 30.0
-TRACKER_SERVICES = ("tracker.v1.RunService", "tracker.v1.IngestService", "tracker.v1.ReadService")
+TRACKER_SERVICES = (
+    "tracker.v1.RunService",
+    "tracker.v1.IngestService",
+    "tracker.v1.ReadService",
+    "tracker.v1.CompareService",
+)
 
 
 @pytest.fixture
@@ -213,6 +218,11 @@ EMPTY_REQUEST_OUTCOME: dict[str, grpc.StatusCode] = {
     "ReadService.ListTags": grpc.StatusCode.INVALID_ARGUMENT,  # run_id is empty
     "ReadService.ReadScalars": grpc.StatusCode.INVALID_ARGUMENT,
     "ReadService.ReadHistograms": grpc.StatusCode.INVALID_ARGUMENT,
+    "ReadService.ReadScalarsMany": grpc.StatusCode.OK,  # no runs asked for: no series
+    "ReadService.ReadDistributions": grpc.StatusCode.INVALID_ARGUMENT,
+    "CompareService.GetExperiment": grpc.StatusCode.INVALID_ARGUMENT,  # project is empty
+    "CompareService.ListSessionGroups": grpc.StatusCode.INVALID_ARGUMENT,
+    "CompareService.GetImportance": grpc.StatusCode.INVALID_ARGUMENT,  # metric is empty
 }
 
 

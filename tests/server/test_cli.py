@@ -96,11 +96,16 @@ def test_database_passwords_never_appear_in_errors() -> None:
         assert "s3cret-pw" not in server.output and "cannot connect to the database" in server.output
 
 
-def test_runs_command_lists_a_project(address: str) -> None:
-    with tracker.init(project="listing", name="first", hparams={"lr": 0.5}, server=address):
-        pass
-    result = run_cli("runs", "--project", "listing", "--server", address)
+def test_runs_command_lists_a_project_with_hparams_and_final_metrics(address: str) -> None:
+    with tracker.init(project="listing", name="first", hparams={"lr": 0.5}, server=address) as run:
+        run.log({"val/acc": 0.25})
+        run.log({"val/acc": 0.75})
+    result = run_cli("runs", "--project", "listing", "--server", address, "--format", "csv")
     assert result.returncode == 0, result.stderr
-    assert "first" in result.stdout and "finished" in result.stdout and "lr=0.5" in result.stdout
+    header, row = result.stdout.splitlines()
+    assert header == "id,name,status,created (UTC),lr,val/acc"
+    assert row.startswith(f"{run.id},first,finished,") and row.endswith(",0.5,0.75")
+    table = run_cli("runs", "--project", "listing", "--server", address)
+    assert "first" in table.stdout and "0.75" in table.stdout
     missing = run_cli("runs", "--project", "nope", "--server", address)
     assert missing.returncode == 1 and "project 'nope' does not exist" in missing.stderr

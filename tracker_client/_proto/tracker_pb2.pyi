@@ -23,6 +23,33 @@ class SeriesKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     SERIES_KIND_UNSPECIFIED: _ClassVar[SeriesKind]
     SERIES_KIND_SCALAR: _ClassVar[SeriesKind]
     SERIES_KIND_HISTOGRAM: _ClassVar[SeriesKind]
+
+class ValueType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    VALUE_TYPE_UNSPECIFIED: _ClassVar[ValueType]
+    VALUE_TYPE_NUMBER: _ClassVar[ValueType]
+    VALUE_TYPE_STRING: _ClassVar[ValueType]
+    VALUE_TYPE_BOOL: _ClassVar[ValueType]
+
+class MetricValue(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    METRIC_VALUE_LAST: _ClassVar[MetricValue]
+    METRIC_VALUE_MIN: _ClassVar[MetricValue]
+    METRIC_VALUE_MAX: _ClassVar[MetricValue]
+
+class Aggregate(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    AGGREGATE_MEAN: _ClassVar[Aggregate]
+    AGGREGATE_MEDIAN: _ClassVar[Aggregate]
+    AGGREGATE_MIN: _ClassVar[Aggregate]
+    AGGREGATE_MAX: _ClassVar[Aggregate]
+    AGGREGATE_STD: _ClassVar[Aggregate]
+
+class ColumnKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    COLUMN_KIND_UNSPECIFIED: _ClassVar[ColumnKind]
+    COLUMN_KIND_HPARAM: _ClassVar[ColumnKind]
+    COLUMN_KIND_METRIC: _ClassVar[ColumnKind]
 RUN_STATUS_UNSPECIFIED: RunStatus
 RUN_STATUS_RUNNING: RunStatus
 RUN_STATUS_FINISHED: RunStatus
@@ -31,6 +58,21 @@ RUN_STATUS_KILLED: RunStatus
 SERIES_KIND_UNSPECIFIED: SeriesKind
 SERIES_KIND_SCALAR: SeriesKind
 SERIES_KIND_HISTOGRAM: SeriesKind
+VALUE_TYPE_UNSPECIFIED: ValueType
+VALUE_TYPE_NUMBER: ValueType
+VALUE_TYPE_STRING: ValueType
+VALUE_TYPE_BOOL: ValueType
+METRIC_VALUE_LAST: MetricValue
+METRIC_VALUE_MIN: MetricValue
+METRIC_VALUE_MAX: MetricValue
+AGGREGATE_MEAN: Aggregate
+AGGREGATE_MEDIAN: Aggregate
+AGGREGATE_MIN: Aggregate
+AGGREGATE_MAX: Aggregate
+AGGREGATE_STD: Aggregate
+COLUMN_KIND_UNSPECIFIED: ColumnKind
+COLUMN_KIND_HPARAM: ColumnKind
+COLUMN_KIND_METRIC: ColumnKind
 
 class HParamValue(_message.Message):
     __slots__ = ("float_value", "int_value", "string_value", "bool_value")
@@ -330,38 +372,108 @@ class ListTagsResponse(_message.Message):
     def __init__(self, tags: _Optional[_Iterable[_Union[TagInfo, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class ReadScalarsRequest(_message.Message):
-    __slots__ = ("run_id", "tag", "start_step", "end_step")
+    __slots__ = ("run_id", "tag", "start_step", "end_step", "max_points")
     RUN_ID_FIELD_NUMBER: _ClassVar[int]
     TAG_FIELD_NUMBER: _ClassVar[int]
     START_STEP_FIELD_NUMBER: _ClassVar[int]
     END_STEP_FIELD_NUMBER: _ClassVar[int]
+    MAX_POINTS_FIELD_NUMBER: _ClassVar[int]
     run_id: str
     tag: str
     start_step: int
     end_step: int
-    def __init__(self, run_id: _Optional[str] = ..., tag: _Optional[str] = ..., start_step: _Optional[int] = ..., end_step: _Optional[int] = ...) -> None: ...
+    max_points: int
+    def __init__(self, run_id: _Optional[str] = ..., tag: _Optional[str] = ..., start_step: _Optional[int] = ..., end_step: _Optional[int] = ..., max_points: _Optional[int] = ...) -> None: ...
 
 class ScalarPage(_message.Message):
-    __slots__ = ("steps", "wall_times", "values")
+    __slots__ = ("steps", "wall_times", "values", "total_points")
     STEPS_FIELD_NUMBER: _ClassVar[int]
     WALL_TIMES_FIELD_NUMBER: _ClassVar[int]
     VALUES_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_POINTS_FIELD_NUMBER: _ClassVar[int]
     steps: _containers.RepeatedScalarFieldContainer[int]
     wall_times: _containers.RepeatedScalarFieldContainer[float]
     values: _containers.RepeatedScalarFieldContainer[float]
-    def __init__(self, steps: _Optional[_Iterable[int]] = ..., wall_times: _Optional[_Iterable[float]] = ..., values: _Optional[_Iterable[float]] = ...) -> None: ...
+    total_points: int
+    def __init__(self, steps: _Optional[_Iterable[int]] = ..., wall_times: _Optional[_Iterable[float]] = ..., values: _Optional[_Iterable[float]] = ..., total_points: _Optional[int] = ...) -> None: ...
 
-class ScalarPageBytes(_message.Message):
-    __slots__ = ("steps", "wall_times", "values")
+class ReadScalarsManyRequest(_message.Message):
+    __slots__ = ("run_ids", "tags", "max_points", "start_step", "end_step")
+    RUN_IDS_FIELD_NUMBER: _ClassVar[int]
+    TAGS_FIELD_NUMBER: _ClassVar[int]
+    MAX_POINTS_FIELD_NUMBER: _ClassVar[int]
+    START_STEP_FIELD_NUMBER: _ClassVar[int]
+    END_STEP_FIELD_NUMBER: _ClassVar[int]
+    run_ids: _containers.RepeatedScalarFieldContainer[str]
+    tags: _containers.RepeatedScalarFieldContainer[str]
+    max_points: int
+    start_step: int
+    end_step: int
+    def __init__(self, run_ids: _Optional[_Iterable[str]] = ..., tags: _Optional[_Iterable[str]] = ..., max_points: _Optional[int] = ..., start_step: _Optional[int] = ..., end_step: _Optional[int] = ...) -> None: ...
+
+class SeriesPage(_message.Message):
+    __slots__ = ("run_id", "tag", "steps", "wall_times", "values", "total_points", "last")
+    RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    TAG_FIELD_NUMBER: _ClassVar[int]
     STEPS_FIELD_NUMBER: _ClassVar[int]
     WALL_TIMES_FIELD_NUMBER: _ClassVar[int]
     VALUES_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_POINTS_FIELD_NUMBER: _ClassVar[int]
+    LAST_FIELD_NUMBER: _ClassVar[int]
+    run_id: str
+    tag: str
+    steps: _containers.RepeatedScalarFieldContainer[int]
+    wall_times: _containers.RepeatedScalarFieldContainer[float]
+    values: _containers.RepeatedScalarFieldContainer[float]
+    total_points: int
+    last: bool
+    def __init__(self, run_id: _Optional[str] = ..., tag: _Optional[str] = ..., steps: _Optional[_Iterable[int]] = ..., wall_times: _Optional[_Iterable[float]] = ..., values: _Optional[_Iterable[float]] = ..., total_points: _Optional[int] = ..., last: _Optional[bool] = ...) -> None: ...
+
+class SeriesPageBytes(_message.Message):
+    __slots__ = ("run_id", "tag", "steps", "wall_times", "values", "total_points", "last")
+    RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    TAG_FIELD_NUMBER: _ClassVar[int]
+    STEPS_FIELD_NUMBER: _ClassVar[int]
+    WALL_TIMES_FIELD_NUMBER: _ClassVar[int]
+    VALUES_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_POINTS_FIELD_NUMBER: _ClassVar[int]
+    LAST_FIELD_NUMBER: _ClassVar[int]
+    run_id: str
+    tag: str
     steps: bytes
     wall_times: bytes
     values: bytes
-    def __init__(self, steps: _Optional[bytes] = ..., wall_times: _Optional[bytes] = ..., values: _Optional[bytes] = ...) -> None: ...
+    total_points: int
+    last: bool
+    def __init__(self, run_id: _Optional[str] = ..., tag: _Optional[str] = ..., steps: _Optional[bytes] = ..., wall_times: _Optional[bytes] = ..., values: _Optional[bytes] = ..., total_points: _Optional[int] = ..., last: _Optional[bool] = ...) -> None: ...
+
+class ScalarPageBytes(_message.Message):
+    __slots__ = ("steps", "wall_times", "values", "total_points")
+    STEPS_FIELD_NUMBER: _ClassVar[int]
+    WALL_TIMES_FIELD_NUMBER: _ClassVar[int]
+    VALUES_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_POINTS_FIELD_NUMBER: _ClassVar[int]
+    steps: bytes
+    wall_times: bytes
+    values: bytes
+    total_points: int
+    def __init__(self, steps: _Optional[bytes] = ..., wall_times: _Optional[bytes] = ..., values: _Optional[bytes] = ..., total_points: _Optional[int] = ...) -> None: ...
 
 class ReadHistogramsRequest(_message.Message):
+    __slots__ = ("run_id", "tag", "start_step", "end_step", "bins")
+    RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    TAG_FIELD_NUMBER: _ClassVar[int]
+    START_STEP_FIELD_NUMBER: _ClassVar[int]
+    END_STEP_FIELD_NUMBER: _ClassVar[int]
+    BINS_FIELD_NUMBER: _ClassVar[int]
+    run_id: str
+    tag: str
+    start_step: int
+    end_step: int
+    bins: int
+    def __init__(self, run_id: _Optional[str] = ..., tag: _Optional[str] = ..., start_step: _Optional[int] = ..., end_step: _Optional[int] = ..., bins: _Optional[int] = ...) -> None: ...
+
+class ReadDistributionsRequest(_message.Message):
     __slots__ = ("run_id", "tag", "start_step", "end_step")
     RUN_ID_FIELD_NUMBER: _ClassVar[int]
     TAG_FIELD_NUMBER: _ClassVar[int]
@@ -372,9 +484,264 @@ class ReadHistogramsRequest(_message.Message):
     start_step: int
     end_step: int
     def __init__(self, run_id: _Optional[str] = ..., tag: _Optional[str] = ..., start_step: _Optional[int] = ..., end_step: _Optional[int] = ...) -> None: ...
+
+class Distribution(_message.Message):
+    __slots__ = ("step", "wall_time", "values", "count", "nan_count")
+    STEP_FIELD_NUMBER: _ClassVar[int]
+    WALL_TIME_FIELD_NUMBER: _ClassVar[int]
+    VALUES_FIELD_NUMBER: _ClassVar[int]
+    COUNT_FIELD_NUMBER: _ClassVar[int]
+    NAN_COUNT_FIELD_NUMBER: _ClassVar[int]
+    step: int
+    wall_time: float
+    values: _containers.RepeatedScalarFieldContainer[float]
+    count: float
+    nan_count: float
+    def __init__(self, step: _Optional[int] = ..., wall_time: _Optional[float] = ..., values: _Optional[_Iterable[float]] = ..., count: _Optional[float] = ..., nan_count: _Optional[float] = ...) -> None: ...
+
+class DistributionPage(_message.Message):
+    __slots__ = ("basis_points", "distributions")
+    BASIS_POINTS_FIELD_NUMBER: _ClassVar[int]
+    DISTRIBUTIONS_FIELD_NUMBER: _ClassVar[int]
+    basis_points: _containers.RepeatedScalarFieldContainer[int]
+    distributions: _containers.RepeatedCompositeFieldContainer[Distribution]
+    def __init__(self, basis_points: _Optional[_Iterable[int]] = ..., distributions: _Optional[_Iterable[_Union[Distribution, _Mapping]]] = ...) -> None: ...
 
 class HistogramPage(_message.Message):
     __slots__ = ("histograms",)
     HISTOGRAMS_FIELD_NUMBER: _ClassVar[int]
     histograms: _containers.RepeatedCompositeFieldContainer[Histogram]
     def __init__(self, histograms: _Optional[_Iterable[_Union[Histogram, _Mapping]]] = ...) -> None: ...
+
+class Interval(_message.Message):
+    __slots__ = ("min", "max", "min_open", "max_open")
+    MIN_FIELD_NUMBER: _ClassVar[int]
+    MAX_FIELD_NUMBER: _ClassVar[int]
+    MIN_OPEN_FIELD_NUMBER: _ClassVar[int]
+    MAX_OPEN_FIELD_NUMBER: _ClassVar[int]
+    min: float
+    max: float
+    min_open: bool
+    max_open: bool
+    def __init__(self, min: _Optional[float] = ..., max: _Optional[float] = ..., min_open: _Optional[bool] = ..., max_open: _Optional[bool] = ...) -> None: ...
+
+class ValueSet(_message.Message):
+    __slots__ = ("values", "truncated")
+    VALUES_FIELD_NUMBER: _ClassVar[int]
+    TRUNCATED_FIELD_NUMBER: _ClassVar[int]
+    values: _containers.RepeatedCompositeFieldContainer[HParamValue]
+    truncated: bool
+    def __init__(self, values: _Optional[_Iterable[_Union[HParamValue, _Mapping]]] = ..., truncated: _Optional[bool] = ...) -> None: ...
+
+class Domain(_message.Message):
+    __slots__ = ("interval", "values")
+    INTERVAL_FIELD_NUMBER: _ClassVar[int]
+    VALUES_FIELD_NUMBER: _ClassVar[int]
+    interval: Interval
+    values: ValueSet
+    def __init__(self, interval: _Optional[_Union[Interval, _Mapping]] = ..., values: _Optional[_Union[ValueSet, _Mapping]] = ...) -> None: ...
+
+class HParamInfo(_message.Message):
+    __slots__ = ("name", "type", "domain", "differs", "run_count")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    DOMAIN_FIELD_NUMBER: _ClassVar[int]
+    DIFFERS_FIELD_NUMBER: _ClassVar[int]
+    RUN_COUNT_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    type: ValueType
+    domain: Domain
+    differs: bool
+    run_count: int
+    def __init__(self, name: _Optional[str] = ..., type: _Optional[_Union[ValueType, str]] = ..., domain: _Optional[_Union[Domain, _Mapping]] = ..., differs: _Optional[bool] = ..., run_count: _Optional[int] = ...) -> None: ...
+
+class MetricInfo(_message.Message):
+    __slots__ = ("tag", "run_count", "domain")
+    TAG_FIELD_NUMBER: _ClassVar[int]
+    RUN_COUNT_FIELD_NUMBER: _ClassVar[int]
+    DOMAIN_FIELD_NUMBER: _ClassVar[int]
+    tag: str
+    run_count: int
+    domain: Interval
+    def __init__(self, tag: _Optional[str] = ..., run_count: _Optional[int] = ..., domain: _Optional[_Union[Interval, _Mapping]] = ...) -> None: ...
+
+class GetExperimentRequest(_message.Message):
+    __slots__ = ("project", "metric_value")
+    PROJECT_FIELD_NUMBER: _ClassVar[int]
+    METRIC_VALUE_FIELD_NUMBER: _ClassVar[int]
+    project: str
+    metric_value: MetricValue
+    def __init__(self, project: _Optional[str] = ..., metric_value: _Optional[_Union[MetricValue, str]] = ...) -> None: ...
+
+class Experiment(_message.Message):
+    __slots__ = ("project", "run_count", "hparams", "metrics")
+    PROJECT_FIELD_NUMBER: _ClassVar[int]
+    RUN_COUNT_FIELD_NUMBER: _ClassVar[int]
+    HPARAMS_FIELD_NUMBER: _ClassVar[int]
+    METRICS_FIELD_NUMBER: _ClassVar[int]
+    project: str
+    run_count: int
+    hparams: _containers.RepeatedCompositeFieldContainer[HParamInfo]
+    metrics: _containers.RepeatedCompositeFieldContainer[MetricInfo]
+    def __init__(self, project: _Optional[str] = ..., run_count: _Optional[int] = ..., hparams: _Optional[_Iterable[_Union[HParamInfo, _Mapping]]] = ..., metrics: _Optional[_Iterable[_Union[MetricInfo, _Mapping]]] = ...) -> None: ...
+
+class Column(_message.Message):
+    __slots__ = ("kind", "name")
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    kind: ColumnKind
+    name: str
+    def __init__(self, kind: _Optional[_Union[ColumnKind, str]] = ..., name: _Optional[str] = ...) -> None: ...
+
+class Filter(_message.Message):
+    __slots__ = ("column", "interval", "one_of", "none_of", "regex", "include_missing")
+    COLUMN_FIELD_NUMBER: _ClassVar[int]
+    INTERVAL_FIELD_NUMBER: _ClassVar[int]
+    ONE_OF_FIELD_NUMBER: _ClassVar[int]
+    NONE_OF_FIELD_NUMBER: _ClassVar[int]
+    REGEX_FIELD_NUMBER: _ClassVar[int]
+    INCLUDE_MISSING_FIELD_NUMBER: _ClassVar[int]
+    column: Column
+    interval: Interval
+    one_of: ValueSet
+    none_of: ValueSet
+    regex: str
+    include_missing: bool
+    def __init__(self, column: _Optional[_Union[Column, _Mapping]] = ..., interval: _Optional[_Union[Interval, _Mapping]] = ..., one_of: _Optional[_Union[ValueSet, _Mapping]] = ..., none_of: _Optional[_Union[ValueSet, _Mapping]] = ..., regex: _Optional[str] = ..., include_missing: _Optional[bool] = ...) -> None: ...
+
+class Sort(_message.Message):
+    __slots__ = ("column", "descending", "missing_first")
+    COLUMN_FIELD_NUMBER: _ClassVar[int]
+    DESCENDING_FIELD_NUMBER: _ClassVar[int]
+    MISSING_FIRST_FIELD_NUMBER: _ClassVar[int]
+    column: Column
+    descending: bool
+    missing_first: bool
+    def __init__(self, column: _Optional[_Union[Column, _Mapping]] = ..., descending: _Optional[bool] = ..., missing_first: _Optional[bool] = ...) -> None: ...
+
+class ListSessionGroupsRequest(_message.Message):
+    __slots__ = ("project", "ungrouped", "metric_value", "aggregate", "filters", "where", "statuses", "sort", "offset", "page_size", "metrics")
+    PROJECT_FIELD_NUMBER: _ClassVar[int]
+    UNGROUPED_FIELD_NUMBER: _ClassVar[int]
+    METRIC_VALUE_FIELD_NUMBER: _ClassVar[int]
+    AGGREGATE_FIELD_NUMBER: _ClassVar[int]
+    FILTERS_FIELD_NUMBER: _ClassVar[int]
+    WHERE_FIELD_NUMBER: _ClassVar[int]
+    STATUSES_FIELD_NUMBER: _ClassVar[int]
+    SORT_FIELD_NUMBER: _ClassVar[int]
+    OFFSET_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    METRICS_FIELD_NUMBER: _ClassVar[int]
+    project: str
+    ungrouped: bool
+    metric_value: MetricValue
+    aggregate: Aggregate
+    filters: _containers.RepeatedCompositeFieldContainer[Filter]
+    where: str
+    statuses: _containers.RepeatedScalarFieldContainer[RunStatus]
+    sort: _containers.RepeatedCompositeFieldContainer[Sort]
+    offset: int
+    page_size: int
+    metrics: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, project: _Optional[str] = ..., ungrouped: _Optional[bool] = ..., metric_value: _Optional[_Union[MetricValue, str]] = ..., aggregate: _Optional[_Union[Aggregate, str]] = ..., filters: _Optional[_Iterable[_Union[Filter, _Mapping]]] = ..., where: _Optional[str] = ..., statuses: _Optional[_Iterable[_Union[RunStatus, str]]] = ..., sort: _Optional[_Iterable[_Union[Sort, _Mapping]]] = ..., offset: _Optional[int] = ..., page_size: _Optional[int] = ..., metrics: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class Axis(_message.Message):
+    __slots__ = ("column", "type", "domain")
+    COLUMN_FIELD_NUMBER: _ClassVar[int]
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    DOMAIN_FIELD_NUMBER: _ClassVar[int]
+    column: Column
+    type: ValueType
+    domain: Domain
+    def __init__(self, column: _Optional[_Union[Column, _Mapping]] = ..., type: _Optional[_Union[ValueType, str]] = ..., domain: _Optional[_Union[Domain, _Mapping]] = ...) -> None: ...
+
+class SessionRun(_message.Message):
+    __slots__ = ("id", "name", "status", "metrics")
+    class MetricsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: float
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[float] = ...) -> None: ...
+    ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    METRICS_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    name: str
+    status: RunStatus
+    metrics: _containers.ScalarMap[str, float]
+    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., status: _Optional[_Union[RunStatus, str]] = ..., metrics: _Optional[_Mapping[str, float]] = ...) -> None: ...
+
+class SessionGroup(_message.Message):
+    __slots__ = ("key", "hparams", "metrics", "runs")
+    class HparamsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: HParamValue
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[_Union[HParamValue, _Mapping]] = ...) -> None: ...
+    class MetricsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: float
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[float] = ...) -> None: ...
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    HPARAMS_FIELD_NUMBER: _ClassVar[int]
+    METRICS_FIELD_NUMBER: _ClassVar[int]
+    RUNS_FIELD_NUMBER: _ClassVar[int]
+    key: str
+    hparams: _containers.MessageMap[str, HParamValue]
+    metrics: _containers.ScalarMap[str, float]
+    runs: _containers.RepeatedCompositeFieldContainer[SessionRun]
+    def __init__(self, key: _Optional[str] = ..., hparams: _Optional[_Mapping[str, HParamValue]] = ..., metrics: _Optional[_Mapping[str, float]] = ..., runs: _Optional[_Iterable[_Union[SessionRun, _Mapping]]] = ...) -> None: ...
+
+class ListSessionGroupsResponse(_message.Message):
+    __slots__ = ("axes", "groups", "total")
+    AXES_FIELD_NUMBER: _ClassVar[int]
+    GROUPS_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_FIELD_NUMBER: _ClassVar[int]
+    axes: _containers.RepeatedCompositeFieldContainer[Axis]
+    groups: _containers.RepeatedCompositeFieldContainer[SessionGroup]
+    total: int
+    def __init__(self, axes: _Optional[_Iterable[_Union[Axis, _Mapping]]] = ..., groups: _Optional[_Iterable[_Union[SessionGroup, _Mapping]]] = ..., total: _Optional[int] = ...) -> None: ...
+
+class GetImportanceRequest(_message.Message):
+    __slots__ = ("project", "metric", "metric_value", "where", "statuses")
+    PROJECT_FIELD_NUMBER: _ClassVar[int]
+    METRIC_FIELD_NUMBER: _ClassVar[int]
+    METRIC_VALUE_FIELD_NUMBER: _ClassVar[int]
+    WHERE_FIELD_NUMBER: _ClassVar[int]
+    STATUSES_FIELD_NUMBER: _ClassVar[int]
+    project: str
+    metric: str
+    metric_value: MetricValue
+    where: str
+    statuses: _containers.RepeatedScalarFieldContainer[RunStatus]
+    def __init__(self, project: _Optional[str] = ..., metric: _Optional[str] = ..., metric_value: _Optional[_Union[MetricValue, str]] = ..., where: _Optional[str] = ..., statuses: _Optional[_Iterable[_Union[RunStatus, str]]] = ...) -> None: ...
+
+class HParamImportance(_message.Message):
+    __slots__ = ("name", "correlation", "importance", "run_count")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    CORRELATION_FIELD_NUMBER: _ClassVar[int]
+    IMPORTANCE_FIELD_NUMBER: _ClassVar[int]
+    RUN_COUNT_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    correlation: float
+    importance: float
+    run_count: int
+    def __init__(self, name: _Optional[str] = ..., correlation: _Optional[float] = ..., importance: _Optional[float] = ..., run_count: _Optional[int] = ...) -> None: ...
+
+class GetImportanceResponse(_message.Message):
+    __slots__ = ("hparams", "run_count", "model_r2")
+    HPARAMS_FIELD_NUMBER: _ClassVar[int]
+    RUN_COUNT_FIELD_NUMBER: _ClassVar[int]
+    MODEL_R2_FIELD_NUMBER: _ClassVar[int]
+    hparams: _containers.RepeatedCompositeFieldContainer[HParamImportance]
+    run_count: int
+    model_r2: float
+    def __init__(self, hparams: _Optional[_Iterable[_Union[HParamImportance, _Mapping]]] = ..., run_count: _Optional[int] = ..., model_r2: _Optional[float] = ...) -> None: ...

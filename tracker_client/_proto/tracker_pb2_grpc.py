@@ -476,10 +476,20 @@ class ReadServiceStub:
                 request_serializer=tracker__client_dot___proto_dot_tracker__pb2.ReadScalarsRequest.SerializeToString,
                 response_deserializer=tracker__client_dot___proto_dot_tracker__pb2.ScalarPage.FromString,
                 _registered_method=True)
+        self.ReadScalarsMany = channel.unary_stream(
+                '/tracker.v1.ReadService/ReadScalarsMany',
+                request_serializer=tracker__client_dot___proto_dot_tracker__pb2.ReadScalarsManyRequest.SerializeToString,
+                response_deserializer=tracker__client_dot___proto_dot_tracker__pb2.SeriesPage.FromString,
+                _registered_method=True)
         self.ReadHistograms = channel.unary_stream(
                 '/tracker.v1.ReadService/ReadHistograms',
                 request_serializer=tracker__client_dot___proto_dot_tracker__pb2.ReadHistogramsRequest.SerializeToString,
                 response_deserializer=tracker__client_dot___proto_dot_tracker__pb2.HistogramPage.FromString,
+                _registered_method=True)
+        self.ReadDistributions = channel.unary_stream(
+                '/tracker.v1.ReadService/ReadDistributions',
+                request_serializer=tracker__client_dot___proto_dot_tracker__pb2.ReadDistributionsRequest.SerializeToString,
+                response_deserializer=tracker__client_dot___proto_dot_tracker__pb2.DistributionPage.FromString,
                 _registered_method=True)
 
 
@@ -497,14 +507,31 @@ class ReadServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ReadScalars(self, request, context):
-        """Every point of a scalar tag ordered by step, as consecutive pages of at most ~3 MiB.
+        """The points of a scalar tag ordered by step, as consecutive pages of at most ~3 MiB: every
+        point, or at most max_points of them (see Downsampling).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReadScalarsMany(self, request, context):
+        """Several series (every run x every tag given) in one call: the pages of one series follow each
+        other, the last with `last` set. A (run, tag) pair without data is skipped.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def ReadHistograms(self, request, context):
-        """Every histogram of a tag ordered by step, as consecutive pages.
+        """Every histogram of a tag ordered by step, as stored or re-binned to `bins` equal-width buckets
+        over one range shared by all steps (TensorBoard's histogram view).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReadDistributions(self, request, context):
+        """Per step, the values at the normal-distribution basis points (TensorBoard's distributions).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -523,10 +550,20 @@ def add_ReadServiceServicer_to_server(servicer, server):
                     request_deserializer=tracker__client_dot___proto_dot_tracker__pb2.ReadScalarsRequest.FromString,
                     response_serializer=tracker__client_dot___proto_dot_tracker__pb2.ScalarPage.SerializeToString,
             ),
+            'ReadScalarsMany': grpc.unary_stream_rpc_method_handler(
+                    servicer.ReadScalarsMany,
+                    request_deserializer=tracker__client_dot___proto_dot_tracker__pb2.ReadScalarsManyRequest.FromString,
+                    response_serializer=tracker__client_dot___proto_dot_tracker__pb2.SeriesPage.SerializeToString,
+            ),
             'ReadHistograms': grpc.unary_stream_rpc_method_handler(
                     servicer.ReadHistograms,
                     request_deserializer=tracker__client_dot___proto_dot_tracker__pb2.ReadHistogramsRequest.FromString,
                     response_serializer=tracker__client_dot___proto_dot_tracker__pb2.HistogramPage.SerializeToString,
+            ),
+            'ReadDistributions': grpc.unary_stream_rpc_method_handler(
+                    servicer.ReadDistributions,
+                    request_deserializer=tracker__client_dot___proto_dot_tracker__pb2.ReadDistributionsRequest.FromString,
+                    response_serializer=tracker__client_dot___proto_dot_tracker__pb2.DistributionPage.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -597,6 +634,33 @@ class ReadService:
             _registered_method=True)
 
     @staticmethod
+    def ReadScalarsMany(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/tracker.v1.ReadService/ReadScalarsMany',
+            tracker__client_dot___proto_dot_tracker__pb2.ReadScalarsManyRequest.SerializeToString,
+            tracker__client_dot___proto_dot_tracker__pb2.SeriesPage.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
     def ReadHistograms(request,
             target,
             options=(),
@@ -613,6 +677,206 @@ class ReadService:
             '/tracker.v1.ReadService/ReadHistograms',
             tracker__client_dot___proto_dot_tracker__pb2.ReadHistogramsRequest.SerializeToString,
             tracker__client_dot___proto_dot_tracker__pb2.HistogramPage.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReadDistributions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/tracker.v1.ReadService/ReadDistributions',
+            tracker__client_dot___proto_dot_tracker__pb2.ReadDistributionsRequest.SerializeToString,
+            tracker__client_dot___proto_dot_tracker__pb2.DistributionPage.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+
+class CompareServiceStub:
+    """---------------------------------------------------------------------------------------------
+    Comparing runs
+
+    """
+
+    def __init__(self, channel):
+        """Constructor.
+
+        Args:
+            channel: A grpc.Channel.
+        """
+        self.GetExperiment = channel.unary_unary(
+                '/tracker.v1.CompareService/GetExperiment',
+                request_serializer=tracker__client_dot___proto_dot_tracker__pb2.GetExperimentRequest.SerializeToString,
+                response_deserializer=tracker__client_dot___proto_dot_tracker__pb2.Experiment.FromString,
+                _registered_method=True)
+        self.ListSessionGroups = channel.unary_unary(
+                '/tracker.v1.CompareService/ListSessionGroups',
+                request_serializer=tracker__client_dot___proto_dot_tracker__pb2.ListSessionGroupsRequest.SerializeToString,
+                response_deserializer=tracker__client_dot___proto_dot_tracker__pb2.ListSessionGroupsResponse.FromString,
+                _registered_method=True)
+        self.GetImportance = channel.unary_unary(
+                '/tracker.v1.CompareService/GetImportance',
+                request_serializer=tracker__client_dot___proto_dot_tracker__pb2.GetImportanceRequest.SerializeToString,
+                response_deserializer=tracker__client_dot___proto_dot_tracker__pb2.GetImportanceResponse.FromString,
+                _registered_method=True)
+
+
+class CompareServiceServicer:
+    """---------------------------------------------------------------------------------------------
+    Comparing runs
+
+    """
+
+    def GetExperiment(self, request, context):
+        """A project's hyperparameters, each with its type, the domain inferred from the data and whether
+        it differs across runs (a hyperparameter missing from some runs is still listed), and its
+        metrics (scalar tags) with how many runs have each.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListSessionGroups(self, request, context):
+        """TensorBoard's ListSessionGroups: runs with identical hyperparameters form a group; groups are
+        filtered, aggregated, sorted and paged, and shaped for a parallel-coordinates view.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetImportance(self, request, context):
+        """For one metric, per hyperparameter: Spearman rank correlation and model-based importance.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+
+def add_CompareServiceServicer_to_server(servicer, server):
+    rpc_method_handlers = {
+            'GetExperiment': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetExperiment,
+                    request_deserializer=tracker__client_dot___proto_dot_tracker__pb2.GetExperimentRequest.FromString,
+                    response_serializer=tracker__client_dot___proto_dot_tracker__pb2.Experiment.SerializeToString,
+            ),
+            'ListSessionGroups': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListSessionGroups,
+                    request_deserializer=tracker__client_dot___proto_dot_tracker__pb2.ListSessionGroupsRequest.FromString,
+                    response_serializer=tracker__client_dot___proto_dot_tracker__pb2.ListSessionGroupsResponse.SerializeToString,
+            ),
+            'GetImportance': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetImportance,
+                    request_deserializer=tracker__client_dot___proto_dot_tracker__pb2.GetImportanceRequest.FromString,
+                    response_serializer=tracker__client_dot___proto_dot_tracker__pb2.GetImportanceResponse.SerializeToString,
+            ),
+    }
+    generic_handler = grpc.method_handlers_generic_handler(
+            'tracker.v1.CompareService', rpc_method_handlers)
+    server.add_generic_rpc_handlers((generic_handler,))
+    server.add_registered_method_handlers('tracker.v1.CompareService', rpc_method_handlers)
+
+
+ # This class is part of an EXPERIMENTAL API.
+class CompareService:
+    """---------------------------------------------------------------------------------------------
+    Comparing runs
+
+    """
+
+    @staticmethod
+    def GetExperiment(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tracker.v1.CompareService/GetExperiment',
+            tracker__client_dot___proto_dot_tracker__pb2.GetExperimentRequest.SerializeToString,
+            tracker__client_dot___proto_dot_tracker__pb2.Experiment.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListSessionGroups(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tracker.v1.CompareService/ListSessionGroups',
+            tracker__client_dot___proto_dot_tracker__pb2.ListSessionGroupsRequest.SerializeToString,
+            tracker__client_dot___proto_dot_tracker__pb2.ListSessionGroupsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetImportance(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tracker.v1.CompareService/GetImportance',
+            tracker__client_dot___proto_dot_tracker__pb2.GetImportanceRequest.SerializeToString,
+            tracker__client_dot___proto_dot_tracker__pb2.GetImportanceResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -14,6 +14,7 @@ import numpy as np
 from sqlalchemy import Connection
 
 from tracker_server.domain import limits
+from tracker_server.domain.downsample import chunk_digest
 from tracker_server.domain.errors import FailedPrecondition, InvalidArgument, NotFound
 from tracker_server.domain.model import Histogram, ScalarColumn, WriteBatch, WriteResult
 from tracker_server.domain.summaries import merge, summarize
@@ -98,6 +99,32 @@ def _check_histogram(where: str, h: Histogram) -> None:
         )
 
 
+def chunk_row(
+    series_id: int, steps: bytes, wall_times: bytes, values: bytes, *, chunk_id: int | None = None
+) -> store.ChunkRow:
+    """A chunk of little-endian arrays, with its step range, whether it is in step order, and (when
+    it is) the block digests that let a long series be downsampled without reading its points."""
+    step_array = np.frombuffer(steps, dtype="<i8")
+    ordered = bool((step_array[1:] >= step_array[:-1]).all())
+    digest = (
+        chunk_digest(step_array, np.frombuffer(wall_times, dtype="<f8"), np.frombuffer(values, dtype="<f8"))
+        if ordered
+        else b""
+    )
+    return store.ChunkRow(
+        id=chunk_id,
+        series_id=series_id,
+        n=int(step_array.size),
+        min_step=int(step_array.min()),
+        max_step=int(step_array.max()),
+        sorted=ordered,
+        digest=digest,
+        steps=steps,
+        wall_times=wall_times,
+        values=values,
+    )
+
+
 def _write_chunks(conn: Connection, series: dict[str, int], columns: Sequence[ScalarColumn]) -> None:
     """A large column becomes a chunk of its own; a small one extends its series' newest chunk while
     that stays within CHUNK_POINTS, so slow loggers do not make a row per point."""
@@ -105,12 +132,21 @@ def _write_chunks(conn: Connection, series: dict[str, int], columns: Sequence[Sc
     open_chunks = store.open_chunks(conn, small, below=CHUNK_POINTS)
     new = []
     for column in columns:
-        chunk = open_chunks.get(series[column.tag])
+        series_id = series[column.tag]
+        chunk = open_chunks.get(series_id)
         if chunk is not None and chunk.n + column.steps.size <= CHUNK_POINTS:
-            open_chunks[series[column.tag]] = store.extend_chunk(conn, chunk, column)
+            extended = chunk_row(
+                series_id,
+                chunk.steps + column.steps_bytes,
+                chunk.wall_times + column.wall_times_bytes,
+                chunk.values + column.values_bytes,
+                chunk_id=chunk.id,
+            )
+            store.update_chunk(conn, extended)
+            open_chunks[series_id] = extended
         else:
-            new.append(column)
-    store.insert_chunks(conn, series, new)
+            new.append(chunk_row(series_id, column.steps_bytes, column.wall_times_bytes, column.values_bytes))
+    store.insert_chunks(conn, new)
 
 
 def write_batch(db: Database, batch: WriteBatch) -> WriteResult:

@@ -98,11 +98,13 @@ class TagInfo:
 
 @dataclass(frozen=True, slots=True, eq=False)
 class ScalarSeries:
-    """Points of one series ordered by step (equal steps in logged order)."""
+    """Points of one series ordered by step (equal steps in logged order); ``total_points`` counts
+    the points in the requested range before any downsampling."""
 
     steps: npt.NDArray[np.int64]
     wall_times: npt.NDArray[np.float64]
     values: npt.NDArray[np.float64]
+    total_points: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,15 +5,20 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 from sqlalchemy import Connection
 
 from tracker_server.domain.errors import InvalidArgument, NotFound
+from tracker_server.domain.histograms import distributions, rebin
 from tracker_server.domain.model import Histogram, Page, ScalarSeries, ScalarSummary, SeriesKind, TagInfo
 from tracker_server.domain.paging import decode_token, encode_token
+from tracker_server.domain.series import Window, read_series
 from tracker_server.domain.validation import check_name, check_run_id, page_size
 from tracker_server.store import reads as store
 from tracker_server.store import runs as run_store
 from tracker_server.store.engine import Database
+
+MAX_BINS = 10_000
 
 
 def _require_run(conn: Connection, run_id: str) -> None:
@@ -67,38 +72,41 @@ def _tag_info(row: Any) -> TagInfo:
 
 
 def read_scalars(
-    db: Database, run_id: str, tag: str, *, start_step: int | None = None, end_step: int | None = None
+    db: Database,
+    run_id: str,
+    tag: str,
+    *,
+    start_step: int | None = None,
+    end_step: int | None = None,
+    max_points: int = 0,
 ) -> ScalarSeries:
-    """Every point of a scalar tag ordered by step; equal steps keep the order they were logged in."""
-    _check_range(start_step, end_step)
+    """The points of a scalar tag ordered by step (equal steps in logged order): every point, or at
+    most ``max_points`` of them chosen by ``domain.downsample``'s contract."""
+    window = Window(start_step, end_step, max_points)
+    window.check()
     with db.read() as conn:
         series = _series(conn, run_id, "scalar", tag)
-        chunks = store.scalar_chunks(conn, series, start_step=start_step, end_step=end_step)
-    steps = np.frombuffer(b"".join(c[0] for c in chunks), dtype="<i8")
-    walls = np.frombuffer(b"".join(c[1] for c in chunks), dtype="<f8")
-    values = np.frombuffer(b"".join(c[2] for c in chunks), dtype="<f8")
-    if start_step is not None or end_step is not None:
-        keep = np.ones(steps.size, dtype=bool)
-        if start_step is not None:
-            keep &= steps >= start_step
-        if end_step is not None:
-            keep &= steps <= end_step
-        steps, walls, values = steps[keep], walls[keep], values[keep]
-    if steps.size > 1 and (np.diff(steps) < 0).any():
-        order = np.argsort(steps, kind="stable")
-        steps, walls, values = steps[order], walls[order], values[order]
-    return ScalarSeries(steps=steps, wall_times=walls, values=values)
+        return read_series(conn, [series], window)[series]
 
 
 def read_histograms(
-    db: Database, run_id: str, tag: str, *, start_step: int | None = None, end_step: int | None = None
+    db: Database,
+    run_id: str,
+    tag: str,
+    *,
+    start_step: int | None = None,
+    end_step: int | None = None,
+    bins: int = 0,
 ) -> list[Histogram]:
-    """Every histogram of a tag ordered by step (equal steps in logged order)."""
+    """Every histogram of a tag ordered by step (equal steps in logged order): as stored, or
+    re-binned to ``bins`` equal-width buckets over one range shared by all of them."""
     _check_range(start_step, end_step)
+    if bins < 0 or bins > MAX_BINS:
+        raise InvalidArgument(f"bins must be between 0 (as stored) and {MAX_BINS}, got {bins}")
     with db.read() as conn:
         series = _series(conn, run_id, "histogram", tag)
         rows = store.histograms(conn, series, start_step=start_step, end_step=end_step)
-    return [
+    stored = [
         Histogram(
             step=r.step,
             wall_time=r.wall_time,
@@ -113,3 +121,12 @@ def read_histograms(
         )
         for r in rows
     ]
+    return rebin(stored, bins=bins) if bins else stored
+
+
+def read_distributions(
+    db: Database, run_id: str, tag: str, *, start_step: int | None = None, end_step: int | None = None
+) -> list[tuple[Histogram, npt.NDArray[np.float64]]]:
+    """Per histogram of a tag, its values at ``BASIS_POINTS`` (TensorBoard's distributions)."""
+    histograms = read_histograms(db, run_id, tag, start_step=start_step, end_step=end_step)
+    return list(zip(histograms, distributions(histograms), strict=True))

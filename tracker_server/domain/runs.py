@@ -8,7 +8,10 @@ import string
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from sqlalchemy import Connection
+
 from tracker_server.domain.errors import InvalidArgument, NotFound
+from tracker_server.domain.group_key import group_key
 from tracker_server.domain.model import HParamValue, Page, ProjectInfo, RunInfo
 from tracker_server.domain.paging import decode_token, encode_token
 from tracker_server.domain.validation import check_hparams, check_name, check_run_id, page_size
@@ -49,16 +52,29 @@ def create_or_resume(
         resumed = run_id is not None
         if run_id is None:
             run_id = new_run_id()
-            if not store.insert_run(conn, run_id=run_id, project=project_id, name=name, now=now):
+            key = group_key(hparams)
+            if not store.insert_run(
+                conn, run_id=run_id, project=project_id, name=name, group_key=key, now=now
+            ):
                 run_id = store.find_run_id(conn, project_id, name)  # created concurrently: resume it
                 resumed = True
         assert run_id is not None
         if resumed:
             store.set_status(conn, run_id, "running", now=now)
-        store.upsert_hparams(conn, run_id, hparams)
-        run = store.get_run(conn, run_id)
-        assert run is not None
+        run = _update_hparams(conn, run_id, hparams, now=now)
         return CreatedRun(run=run, resumed=resumed, next_step=store.next_step(conn, run_id) if resumed else 0)
+
+
+def _update_hparams(
+    conn: Connection, run_id: str, hparams: Mapping[str, HParamValue], *, now: dt.datetime
+) -> RunInfo:
+    """Merge ``hparams`` into the run's and keep its group key in step with the result."""
+    store.upsert_hparams(conn, run_id, hparams)
+    run = store.get_run(conn, run_id)
+    assert run is not None
+    if hparams:
+        store.set_group_key(conn, run_id, group_key(run.hparams), now=now)
+    return run
 
 
 def set_hparams(db: Database, run_id: str, hparams: Mapping[str, HParamValue]) -> RunInfo:
@@ -67,10 +83,7 @@ def set_hparams(db: Database, run_id: str, hparams: Mapping[str, HParamValue]) -
     with db.write() as conn:
         if store.run_status(conn, run_id) is None:
             raise NotFound(f"run {run_id!r} does not exist")
-        store.upsert_hparams(conn, run_id, hparams)
-        run = store.get_run(conn, run_id)
-    assert run is not None
-    return run
+        return _update_hparams(conn, run_id, hparams, now=dt.datetime.now(dt.UTC))
 
 
 def finish(db: Database, run_id: str, status: str) -> RunInfo:

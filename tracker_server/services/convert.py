@@ -126,6 +126,7 @@ def scalar_pages(series: ScalarSeries, page_points: int) -> Iterator[pb.ScalarPa
     for start in range(0, max(series.steps.size, 1), page_points):
         end = start + page_points
         yield pb.ScalarPageBytes(
+            total_points=series.total_points if start == 0 else 0,
             steps=series.steps[start:end].astype("<i8", copy=False).tobytes(),
             wall_times=series.wall_times[start:end].astype("<f8", copy=False).tobytes(),
             values=series.values[start:end].astype("<f8", copy=False).tobytes(),

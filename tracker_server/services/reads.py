@@ -1,4 +1,4 @@
-"""ReadService: a run's tags, a scalar series in full, a tag's histograms."""
+"""ReadService: a run's tags, scalar series (whole or downsampled, one or many), histograms, distributions."""
 
 from __future__ import annotations
 
@@ -9,6 +9,9 @@ import grpc
 from tracker_client._proto import tracker_pb2 as pb
 from tracker_client.convert import histogram_to_proto
 from tracker_server.domain import reads
+from tracker_server.domain.histograms import BASIS_POINTS
+from tracker_server.domain.series import Window, read_many
+from tracker_server.domain.validation import check_name, check_run_id
 from tracker_server.services.base import Blocking
 from tracker_server.services.convert import optional_int, scalar_pages, tag_to_proto
 from tracker_server.store.engine import Database
@@ -16,6 +19,7 @@ from tracker_server.store.engine import Database
 # Pages stay under gRPC's default 4 MiB message limit: 131,072 points x 24 bytes = 3 MiB.
 SCALAR_PAGE_POINTS = 131_072
 PAGE_BYTES = 3 * 1024 * 1024
+DISTRIBUTIONS_PER_PAGE = 10_000  # ~120 bytes each
 
 
 class ReadService:
@@ -43,9 +47,34 @@ class ReadService:
             request.tag,
             start_step=optional_int(request, "start_step"),
             end_step=optional_int(request, "end_step"),
+            max_points=request.max_points,
         )
         for page in scalar_pages(series, SCALAR_PAGE_POINTS):
             yield page
+
+    async def ReadScalarsMany(
+        self, request: pb.ReadScalarsManyRequest, context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[pb.SeriesPageBytes]:
+        for run_id in request.run_ids:
+            check_run_id(run_id, "run_ids")
+        for tag in request.tags:
+            check_name("tags", tag)
+        window = Window(
+            optional_int(request, "start_step"), optional_int(request, "end_step"), request.max_points
+        )
+        found = await self._blocking(read_many, self._db, list(request.run_ids), list(request.tags), window)
+        for run_id, tag, series in found:
+            pages = list(scalar_pages(series, SCALAR_PAGE_POINTS))
+            for i, page in enumerate(pages):
+                yield pb.SeriesPageBytes(
+                    run_id=run_id,
+                    tag=tag,
+                    steps=page.steps,
+                    wall_times=page.wall_times,
+                    values=page.values,
+                    total_points=page.total_points,
+                    last=i == len(pages) - 1,
+                )
 
     async def ReadHistograms(
         self, request: pb.ReadHistogramsRequest, context: grpc.aio.ServicerContext
@@ -57,6 +86,7 @@ class ReadService:
             request.tag,
             start_step=optional_int(request, "start_step"),
             end_step=optional_int(request, "end_step"),
+            bins=request.bins,
         )
         page = pb.HistogramPage()
         size = 0
@@ -70,3 +100,29 @@ class ReadService:
             size += cost
         if page.histograms:
             yield page
+
+    async def ReadDistributions(
+        self, request: pb.ReadDistributionsRequest, context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[pb.DistributionPage]:
+        found = await self._blocking(
+            reads.read_distributions,
+            self._db,
+            request.run_id,
+            request.tag,
+            start_step=optional_int(request, "start_step"),
+            end_step=optional_int(request, "end_step"),
+        )
+        for start in range(0, len(found), DISTRIBUTIONS_PER_PAGE):
+            yield pb.DistributionPage(
+                basis_points=BASIS_POINTS,
+                distributions=[
+                    pb.Distribution(
+                        step=h.step,
+                        wall_time=h.wall_time,
+                        values=values.tolist(),
+                        count=h.count,
+                        nan_count=h.nan_count,
+                    )
+                    for h, values in found[start : start + DISTRIBUTIONS_PER_PAGE]
+                ],
+            )

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import Connection, func, insert, select, update
 
-from tracker_server.domain.model import Histogram, ScalarColumn, ScalarSummary, SeriesKind
+from tracker_server.domain.model import Histogram, ScalarSummary, SeriesKind
 from tracker_server.store.runs import insert_ignore
 from tracker_server.store.schema import HistogramRow, IngestCursor, MetricSummary, ScalarChunk, Series
 
@@ -88,19 +88,35 @@ def lock_series(conn: Connection, run_id: str, kind: SeriesKind, tags: Iterable[
 
 
 @dataclass(frozen=True, slots=True)
-class OpenChunk:
-    """The newest chunk of a series, small enough to be extended by the next small write."""
+class ChunkRow:
+    """A scalar chunk as stored: ``id`` is None until inserted."""
 
-    id: int
+    id: int | None
+    series_id: int
     n: int
     min_step: int
     max_step: int
+    sorted: bool
+    digest: bytes
     steps: bytes
     wall_times: bytes
     values: bytes
 
+    def columns(self) -> dict[str, Any]:
+        return {
+            "series_id": self.series_id,
+            "n": self.n,
+            "min_step": self.min_step,
+            "max_step": self.max_step,
+            "sorted": self.sorted,
+            "digest": self.digest,
+            "steps": self.steps,
+            "wall_times": self.wall_times,
+            "values": self.values,
+        }
 
-def open_chunks(conn: Connection, series_ids: Sequence[int], *, below: int) -> dict[int, OpenChunk]:
+
+def open_chunks(conn: Connection, series_ids: Sequence[int], *, below: int) -> dict[int, ChunkRow]:
     """The newest chunk of each series that holds fewer than ``below`` points, by series id."""
     if not series_ids:
         return {}
@@ -110,24 +126,17 @@ def open_chunks(conn: Connection, series_ids: Sequence[int], *, below: int) -> d
         .group_by(ScalarChunk.series_id)
         .scalar_subquery()
     )
-    rows = conn.execute(
-        select(
-            ScalarChunk.series_id,
-            ScalarChunk.id,
-            ScalarChunk.n,
-            ScalarChunk.min_step,
-            ScalarChunk.max_step,
-            ScalarChunk.steps,
-            ScalarChunk.wall_times,
-            ScalarChunk.values,
-        ).where(ScalarChunk.id.in_(newest), ScalarChunk.n < below)
-    )
+    table = ScalarChunk.__table__
+    rows = conn.execute(select(table).where(ScalarChunk.id.in_(newest), ScalarChunk.n < below))
     return {
-        row.series_id: OpenChunk(
+        row.series_id: ChunkRow(
             row.id,
+            row.series_id,
             row.n,
             row.min_step,
             row.max_step,
+            row.sorted,
+            bytes(row.digest),
             bytes(row.steps),
             bytes(row.wall_times),
             bytes(row.values),
@@ -136,51 +145,13 @@ def open_chunks(conn: Connection, series_ids: Sequence[int], *, below: int) -> d
     }
 
 
-def extend_chunk(conn: Connection, chunk: OpenChunk, column: ScalarColumn) -> OpenChunk:
-    """Append ``column``'s points to ``chunk`` (after its own: logged order is kept)."""
-    extended = OpenChunk(
-        id=chunk.id,
-        n=chunk.n + int(column.steps.size),
-        min_step=min(chunk.min_step, int(column.steps.min())),
-        max_step=max(chunk.max_step, int(column.steps.max())),
-        steps=chunk.steps + column.steps_bytes,
-        wall_times=chunk.wall_times + column.wall_times_bytes,
-        values=chunk.values + column.values_bytes,
-    )
-    conn.execute(
-        update(ScalarChunk)
-        .where(ScalarChunk.id == chunk.id)
-        .values(
-            n=extended.n,
-            min_step=extended.min_step,
-            max_step=extended.max_step,
-            steps=extended.steps,
-            wall_times=extended.wall_times,
-            values=extended.values,
-        )
-    )
-    return extended
+def update_chunk(conn: Connection, chunk: ChunkRow) -> None:
+    conn.execute(update(ScalarChunk).where(ScalarChunk.id == chunk.id).values(**chunk.columns()))
 
 
-def insert_chunks(conn: Connection, series_ids: dict[str, int], columns: Sequence[ScalarColumn]) -> None:
-    """One chunk row per column, holding the wire's little-endian bytes unchanged."""
-    if not columns:
-        return
-    conn.execute(
-        insert(ScalarChunk),
-        [
-            {
-                "series_id": series_ids[c.tag],
-                "n": int(c.steps.size),
-                "min_step": int(c.steps.min()),
-                "max_step": int(c.steps.max()),
-                "steps": c.steps_bytes,
-                "wall_times": c.wall_times_bytes,
-                "values": c.values_bytes,
-            }
-            for c in columns
-        ],
-    )
+def insert_chunks(conn: Connection, chunks: Sequence[ChunkRow]) -> None:
+    if chunks:
+        conn.execute(insert(ScalarChunk), [chunk.columns() for chunk in chunks])
 
 
 _SUMMARY_FIELDS = (

@@ -1,7 +1,9 @@
-"""Raw reads: a run's series with their summaries, a series' chunks, a series' histograms."""
+"""Reads: a run's series with their summaries, scalar chunks (points or digests), histograms."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, case, func, select
@@ -45,27 +47,85 @@ def list_series(conn: Connection, run_id: str, *, offset: int, limit: int) -> li
     return list(conn.execute(query))
 
 
-def scalar_chunks(
-    conn: Connection, series: int, *, start_step: int | None, end_step: int | None
-) -> list[tuple[bytes, bytes, bytes]]:
-    """The series' chunks in the order they were written, skipping chunks outside the step range."""
-    query = (
-        select(ScalarChunk.steps, ScalarChunk.wall_times, ScalarChunk.values)
-        .where(ScalarChunk.series_id == series)
-        .order_by(ScalarChunk.id)
-    )
-    if start_step is not None:
-        query = query.where(ScalarChunk.max_step >= start_step)
-    if end_step is not None:
-        query = query.where(ScalarChunk.min_step <= end_step)
-    rows = _fetch_binary(conn, query) if conn.dialect.name == "postgresql" else conn.execute(query)
-    return [(bytes(s), bytes(w), bytes(v)) for s, w, v in rows]
+def scalar_series_ids(
+    conn: Connection, run_ids: Sequence[str], tags: Sequence[str]
+) -> dict[tuple[str, str], int]:
+    """The scalar series of every (run, tag) pair that exists."""
+    out: dict[tuple[str, str], int] = {}
+    for some_runs in _batches(sorted(set(run_ids))):
+        query = select(Series.run_id, Series.tag, Series.id).where(
+            Series.run_id.in_(some_runs), Series.kind == "scalar", Series.tag.in_(sorted(set(tags)))
+        )
+        out.update({(run_id, tag): series for run_id, tag, series in conn.execute(query)})
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class ChunkInfo:
+    series_id: int
+    id: int
+    n: int
+    min_step: int
+    max_step: int
+    sorted: bool
+
+
+def chunk_index(
+    conn: Connection, series_ids: Iterable[int], *, start_step: int | None, end_step: int | None
+) -> list[ChunkInfo]:
+    """The chunks of the series that overlap [start_step, end_step], by series then write order."""
+    out: list[ChunkInfo] = []
+    for some in _batches(sorted(set(series_ids))):
+        query = select(
+            ScalarChunk.series_id,
+            ScalarChunk.id,
+            ScalarChunk.n,
+            ScalarChunk.min_step,
+            ScalarChunk.max_step,
+            ScalarChunk.sorted,
+        ).where(ScalarChunk.series_id.in_(some))
+        if start_step is not None:
+            query = query.where(ScalarChunk.max_step >= start_step)
+        if end_step is not None:
+            query = query.where(ScalarChunk.min_step <= end_step)
+        out += [
+            ChunkInfo(*row) for row in conn.execute(query.order_by(ScalarChunk.series_id, ScalarChunk.id))
+        ]
+    return out
+
+
+def chunk_points(conn: Connection, chunk_ids: Sequence[int]) -> dict[int, tuple[bytes, bytes, bytes]]:
+    """The little-endian arrays (steps, wall times, values) of the given chunks, by chunk id."""
+    out: dict[int, tuple[bytes, bytes, bytes]] = {}
+    for some in _batches(chunk_ids):
+        query = select(ScalarChunk.id, ScalarChunk.steps, ScalarChunk.wall_times, ScalarChunk.values).where(
+            ScalarChunk.id.in_(some)
+        )
+        rows = _fetch_binary(conn, query) if conn.dialect.name == "postgresql" else conn.execute(query)
+        out.update({chunk: (bytes(s), bytes(w), bytes(v)) for chunk, s, w, v in rows})
+    return out
+
+
+def chunk_digests(conn: Connection, chunk_ids: Sequence[int]) -> dict[int, bytes]:
+    """The block digests of the given chunks, by chunk id."""
+    out: dict[int, bytes] = {}
+    for some in _batches(chunk_ids):
+        query = select(ScalarChunk.id, ScalarChunk.digest).where(ScalarChunk.id.in_(some))
+        rows = _fetch_binary(conn, query) if conn.dialect.name == "postgresql" else conn.execute(query)
+        out.update({chunk: bytes(digest) for chunk, digest in rows})
+    return out
+
+
+def _batches(values: Sequence[Any], size: int = 5000) -> Iterator[Sequence[Any]]:
+    """Keep IN lists to a size every database takes."""
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
 
 
 def _fetch_binary(conn: Connection, query: Any) -> list[Any]:
     """Run ``query`` on PostgreSQL asking for binary results: in the default text format bytea
     travels hex-encoded (twice the bytes, then a decode), which dominates reading a long series."""
-    compiled = query.compile(dialect=conn.dialect)
+    compiled = query.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
     with conn.connection.driver_connection.cursor(binary=True) as cursor:  # type: ignore[union-attr]
         cursor.execute(str(compiled), compiled.params)
         return list(cursor.fetchall())

@@ -45,7 +45,9 @@ def find_run_id(conn: Connection, project: int, name: str) -> str | None:
     return conn.scalar(select(Run.id).where(Run.project_id == project, Run.name == name))
 
 
-def insert_run(conn: Connection, *, run_id: str, project: int, name: str, now: dt.datetime) -> bool:
+def insert_run(
+    conn: Connection, *, run_id: str, project: int, name: str, group_key: str, now: dt.datetime
+) -> bool:
     """Insert a running run; False when (project, name) was taken concurrently."""
     result = conn.execute(
         insert_ignore(conn, Run)
@@ -54,6 +56,7 @@ def insert_run(conn: Connection, *, run_id: str, project: int, name: str, now: d
             project_id=project,
             name=name,
             status="running",
+            group_key=group_key,
             created_at=now,
             updated_at=now,
             finished_at=None,
@@ -72,6 +75,10 @@ def set_status(conn: Connection, run_id: str, status: str, *, now: dt.datetime) 
         .values(status=status, updated_at=now, finished_at=None if status == "running" else now)
     )
     return bool(result.rowcount)
+
+
+def set_group_key(conn: Connection, run_id: str, group_key: str, *, now: dt.datetime) -> None:
+    conn.execute(update(Run).where(Run.id == run_id).values(group_key=group_key, updated_at=now))
 
 
 def run_status(conn: Connection, run_id: str) -> str | None:

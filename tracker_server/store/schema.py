@@ -113,17 +113,22 @@ class Project(Base):
 
 
 class Run(Base):
+    """A run. ``group_key`` identifies its set of hyperparameter values (``domain.groups.group_key``):
+    runs sharing it are repeated trials of one combination (seeds), grouped by comparison queries."""
+
     __tablename__ = "runs"
     __table_args__ = (
         UniqueConstraint("project_id", "name"),
         CheckConstraint(f"status IN {RUN_STATUSES}", name="status"),
         Index(None, "project_id", "created_at", "id"),
+        Index(None, "project_id", "group_key"),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
     name: Mapped[str] = mapped_column(String(NAME_LENGTH))
     status: Mapped[str] = mapped_column(String(16))
+    group_key: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
@@ -166,6 +171,8 @@ class ScalarChunk(Base):
     A large write batch makes its own chunk; small ones extend the series' newest chunk up to
     ``domain.ingest.CHUNK_POINTS`` points, so a slow training loop flushing a few points a second
     does not end up with a row per point. ``min_step``/``max_step`` let a range read skip chunks.
+    ``sorted`` says the points are in step order; ``digest`` summarises them per block of 1,024
+    (``domain.downsample``), so a long series can be downsampled without reading its points.
     On PostgreSQL the array columns use STORAGE EXTERNAL: float bytes barely compress, and the
     default pglz attempt costs several times the ingest speed.
     """
@@ -178,6 +185,8 @@ class ScalarChunk(Base):
     n: Mapped[int] = mapped_column(Integer)
     min_step: Mapped[int] = mapped_column(BigInteger)
     max_step: Mapped[int] = mapped_column(BigInteger)
+    sorted: Mapped[bool] = mapped_column(Boolean)
+    digest: Mapped[bytes] = mapped_column(LargeBinary)
     steps: Mapped[bytes] = mapped_column(LargeBinary)
     wall_times: Mapped[bytes] = mapped_column(LargeBinary)
     values: Mapped[bytes] = mapped_column(LargeBinary)
