@@ -20,6 +20,7 @@ from grpc_reflection.v1alpha import reflection
 
 from tracker_client._proto import tracker_pb2 as pb
 from tracker_server.domain import limits
+from tracker_server.domain.project_index import IndexCache
 from tracker_server.services.base import Blocking, register
 from tracker_server.services.compare import CompareService
 from tracker_server.services.errors import ErrorInterceptor
@@ -102,7 +103,7 @@ async def start_server(db: Database, *, host: str = "127.0.0.1", port: int = 0) 
             "ReadScalarsMany": (pb.ReadScalarsManyRequest, pb.SeriesPageBytes),
         },
     )
-    register(server, "CompareService", CompareService(db, blocking))
+    register(server, "CompareService", CompareService(db, blocking, IndexCache()))
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection(

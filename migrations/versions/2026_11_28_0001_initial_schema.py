@@ -52,6 +52,7 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_runs_project_id_created_at_id"), "runs", ["project_id", "created_at", "id"])
     op.create_index(op.f("ix_runs_project_id_group_key"), "runs", ["project_id", "group_key"])
+    op.create_index(op.f("ix_runs_project_id_updated_at"), "runs", ["project_id", "updated_at"])
     op.create_table(
         "hparams",
         sa.Column("run_id", sa.String(length=32), nullable=False),
@@ -118,6 +119,7 @@ def upgrade() -> None:
         sa.Column("min_value", sa.Double(), nullable=True),
         sa.Column("max_value", sa.Double(), nullable=True),
         sa.Column("first_nonfinite_step", sa.BigInteger(), nullable=True),
+        sa.Column("updated_at", Timestamp, nullable=False),
         sa.ForeignKeyConstraint(
             ["series_id"],
             ["series.id"],
@@ -126,6 +128,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("series_id", name=op.f("pk_metric_summaries")),
     )
+    op.create_index(op.f("ix_metric_summaries_updated_at"), "metric_summaries", ["updated_at"])
     op.create_table(
         "scalar_chunks",
         sa.Column("id", Id64, nullable=False),

@@ -1,16 +1,16 @@
 """Comparing runs: the experiment schema, HParams session groups, best combinations, importance.
 
-The session-groups pipeline reads only what the request needs: the project's runs, the columns it
-filters and sorts by, and, for the page it returns, every hyperparameter and metric of those runs.
-Hyperparameter filters apply to each run; runs with identical hyperparameters (the same group key)
-then form groups whose metric values are aggregated, filtered and sorted with numpy.
+Every query runs on the project's in-memory index (``domain.project_index``), brought up to date
+inside the query's read transaction: hyperparameter filters test each run, runs with identical
+hyperparameters (one group key) form groups, whose metric values are aggregated, filtered and
+sorted with numpy (``domain.aggregate``); only the page returned is described in full.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -46,10 +46,10 @@ from tracker_server.domain.compare_types import (
     ValueType,
 )
 from tracker_server.domain.errors import InvalidArgument, NotFound
-from tracker_server.domain.model import HParamValue
+from tracker_server.domain.model import HParamValue, RunStatus
+from tracker_server.domain.project_index import IndexCache, ProjectIndex
 from tracker_server.domain.validation import check_name, page_size
 from tracker_server.domain.where import Condition, parse_where
-from tracker_server.store import compare as store
 from tracker_server.store import runs as run_store
 from tracker_server.store.engine import Database
 
@@ -58,71 +58,84 @@ MAX_DISTINCT_VALUES = 1000
 MAX_REGEX_LENGTH = 256
 
 
-def _project_id(conn: Connection, project: str) -> int:
-    check_name("project", project)
-    project_id = run_store.project_id(conn, project)
-    if project_id is None:
-        raise NotFound(f"project {project!r} does not exist")
-    return project_id
-
-
 def _check_choice(field: str, value: str, choices: Sequence[str]) -> None:
     if value not in choices:
         raise InvalidArgument(f"{field} must be one of {', '.join(choices)}, got {value!r}")
 
 
+def _index(conn: Connection, cache: IndexCache, project: str) -> ProjectIndex:
+    check_name("project", project)
+    project_id = run_store.project_id(conn, project)
+    if project_id is None:
+        raise NotFound(f"project {project!r} does not exist")
+    return cache.get(conn, project_id)
+
+
 # -- experiment schema ---------------------------------------------------------------------------
 
 
-def experiment(db: Database, project: str, *, metric_value: MetricValue = "last") -> Experiment:
+def experiment(
+    db: Database, cache: IndexCache, project: str, *, metric_value: MetricValue = "last"
+) -> Experiment:
     """Every hyperparameter with its type, domain and whether it differs; every metric with how
-    many runs have it. A hyperparameter missing from some runs is listed all the same."""
+    many runs have it and the range of their values. A hyperparameter missing from some runs is
+    listed all the same."""
     _check_choice("metric_value", metric_value, METRIC_VALUES)
     with db.read() as conn:
-        return _experiment(conn, _project_id(conn, project), project, metric_value)
+        index = _index(conn, cache, project)
+    return _experiment(index, project, metric_value)
 
 
-def _experiment(conn: Connection, project_id: int, project: str, metric_value: MetricValue) -> Experiment:
-    run_count = len(store.runs(conn, project_id))
-    stats: dict[str, list[store.HParamStats]] = {}
-    for row in store.hparam_stats(conn, project_id):
-        stats.setdefault(row.name, []).append(row)
-    types = {name: _value_type({r.kind for r in rows}) for name, rows in stats.items()}
-    listed = store.distinct_values(
-        conn, project_id, [n for n, t in types.items() if t != "number"], limit=MAX_DISTINCT_VALUES
+def _experiment(index: ProjectIndex, project: str, metric_value: MetricValue) -> Experiment:
+    hparams = index._memo(
+        "hparam_infos",
+        lambda: tuple(
+            _hparam_info(name, values, index.size)
+            for name, values in index.hparams.items()
+            if any(v is not None for v in values)
+        ),
     )
-    hparams = []
-    for name, rows in stats.items():
-        runs = sum(r.runs for r in rows)
-        distinct = sum(r.distinct for r in rows)
-        domain: Interval | tuple[HParamValue, ...]
-        truncated = False
-        if types[name] == "number":
-            lows = [r.number_min for r in rows if r.number_min is not None]
-            highs = [r.number_max for r in rows if r.number_max is not None]
-            domain = Interval(min(lows) if lows else None, max(highs) if highs else None)
-        else:
-            values = listed.get(name, [])
-            truncated = len(values) > MAX_DISTINCT_VALUES
-            domain = tuple(sorted(values[:MAX_DISTINCT_VALUES], key=_value_order))
-        hparams.append(
-            HParamInfo(name, types[name], domain, truncated, distinct > 1 or runs < run_count, runs)
-        )
-    metrics = tuple(
-        MetricInfo(
-            m.tag,
-            m.runs,
-            Interval(m.finite_min, m.finite_max) if m.finite_min is not None else None,
-        )
-        for m in store.metric_stats(conn, project_id, metric_value)
+    metrics = []
+    for tag, column in index.metrics.items():
+        values = column.values(metric_value)[column.present]
+        finite = values[np.isfinite(values)]
+        domain = Interval(float(finite.min()), float(finite.max())) if finite.size else None
+        metrics.append(MetricInfo(tag, int(column.present.sum()), domain))
+    return Experiment(project, index.size, hparams, tuple(m for m in metrics if m.run_count))
+
+
+def _hparam_info(name: str, values: Sequence[HParamValue | None], runs: int) -> HParamInfo:
+    present = [v for v in values if v is not None]
+    kinds = {type(v) for v in present}
+    value_type = _value_type(kinds)
+    distinct = _distinct(present)
+    domain: Interval | tuple[HParamValue, ...]
+    truncated = False
+    if value_type == "number":
+        finite = [float(v) for v in present if isinstance(v, int | float) and math.isfinite(float(v))]
+        domain = Interval(min(finite), max(finite)) if finite else Interval()
+    else:
+        ordered = sorted(distinct, key=_value_order)
+        truncated = len(ordered) > MAX_DISTINCT_VALUES
+        domain = tuple(ordered[:MAX_DISTINCT_VALUES])
+    return HParamInfo(
+        name, value_type, domain, truncated, len(distinct) > 1 or len(present) < runs, len(present)
     )
-    return Experiment(project, run_count, tuple(hparams), metrics)
 
 
-def _value_type(kinds: set[str]) -> ValueType:
-    if kinds <= {"int", "float"}:
+def _distinct(values: Sequence[HParamValue]) -> list[HParamValue]:
+    """Distinct values as grouping sees them: numbers by value, bools and strings by themselves."""
+    seen: dict[tuple[str, Any], HParamValue] = {}
+    for v in values:
+        key = ("b", v) if isinstance(v, bool) else ("s", v) if isinstance(v, str) else ("n", float(v))
+        seen.setdefault(key, v)
+    return list(seen.values())
+
+
+def _value_type(kinds: set[type]) -> ValueType:
+    if kinds <= {int, float}:
         return "number"
-    if kinds == {"bool"}:
+    if kinds == {bool}:
         return "bool"
     return "string"  # strings, or a name whose values have several types
 
@@ -230,7 +243,7 @@ def _check_filter(test: Filter) -> None:
 # -- session groups ------------------------------------------------------------------------------
 
 
-def session_groups(db: Database, query: GroupQuery) -> SessionGroups:
+def session_groups(db: Database, cache: IndexCache, query: GroupQuery) -> SessionGroups:
     """TensorBoard's ListSessionGroups: filter runs, group them, aggregate, sort, page."""
     _check_choice("metric_value", query.metric_value, METRIC_VALUES)
     _check_choice("aggregate", query.aggregate, AGGREGATES)
@@ -240,106 +253,92 @@ def session_groups(db: Database, query: GroupQuery) -> SessionGroups:
         raise InvalidArgument(f"offset must be >= 0, got {query.offset}")
     limit = page_size(query.page_size)
     with db.read() as conn:
-        project_id = _project_id(conn, query.project)
-        hparam_names, metric_tags = store.names(conn, project_id)
-        filters = query.filters + resolve_where(query.where, hparam_names, metric_tags)
-        for column in [f.column for f in filters] + [s.column for s in query.sort]:
-            known = hparam_names if column.kind == "hparam" else metric_tags
-            if column.name not in known:
-                raise InvalidArgument(f"project {query.project!r} has no {column.kind} named {column.name!r}")
-        if query.metrics is not None:
-            for tag in query.metrics:
-                if tag not in metric_tags:
-                    raise InvalidArgument(f"project {query.project!r} has no metric named {tag!r}")
-        for test in filters:
-            _check_filter(test)
-        selection = _select(conn, project_id, query, filters)
-        order = _order(selection, query.sort)
-        total = int(order.size)
-        page = order[query.offset : query.offset + limit]
-        groups = _describe(conn, project_id, query, selection, page)
-        axes = _axes(_experiment(conn, project_id, query.project, query.metric_value), query.metrics)
-    return SessionGroups(axes=axes, groups=groups, total=total)
+        index = _index(conn, cache, query.project)
+    filters = _checked_filters(index, query)
+    selection = _select(index, query, filters)
+    order = _order(index, selection, query.sort)
+    page = order[query.offset : query.offset + limit]
+    return SessionGroups(
+        axes=_axes(_experiment(index, query.project, query.metric_value), query.metrics),
+        groups=_describe(index, query, selection, page),
+        total=int(order.size),
+    )
+
+
+def _checked_filters(index: ProjectIndex, query: GroupQuery) -> tuple[Filter, ...]:
+    hparams = {name for name, values in index.hparams.items() if any(v is not None for v in values)}
+    metrics = set(index.metrics)
+    filters = query.filters + resolve_where(query.where, hparams, metrics)
+    for column in [f.column for f in filters] + [s.column for s in query.sort]:
+        if column.name not in (hparams if column.kind == "hparam" else metrics):
+            raise InvalidArgument(f"project {query.project!r} has no {column.kind} named {column.name!r}")
+    for tag in query.metrics or ():
+        if tag not in metrics:
+            raise InvalidArgument(f"project {query.project!r} has no metric named {tag!r}")
+    for test in filters:
+        _check_filter(test)
+    return filters
 
 
 class _Selection:
-    """The filtered runs, their groups, and each group's values of the sort columns."""
+    """The rows (runs) that passed, their group numbers, and per group its rows and sort values."""
 
     def __init__(
-        self,
-        runs: list[store.RunRow],
-        group_of_run: np.ndarray,
-        n_groups: int,
-        hparams: dict[str, dict[str, HParamValue]],
-        metrics: dict[str, GroupValues],
+        self, rows: np.ndarray, group_of_row: np.ndarray, n_groups: int, metrics: dict[str, GroupValues]
     ) -> None:
-        self.runs = runs
-        self.group_of_run = group_of_run
+        self.rows = rows
+        self.group_of_row = group_of_row
         self.n_groups = n_groups
-        self.hparams = hparams
         self.metrics = metrics
-        first = np.full(n_groups, -1)
-        for i in range(len(runs) - 1, -1, -1):
-            first[group_of_run[i]] = i
-        self.first_run = first
+        order = np.argsort(group_of_row, kind="stable")
+        self.members = np.split(rows[order], np.cumsum(np.bincount(group_of_row, minlength=n_groups))[:-1])
 
 
-def _select(conn: Connection, project_id: int, query: GroupQuery, filters: Sequence[Filter]) -> _Selection:
-    runs = store.runs(conn, project_id, statuses=query.statuses)
-    hparam_filters = [f for f in filters if f.column.kind == "hparam"]
-    metric_filters = [f for f in filters if f.column.kind == "metric"]
-    hparams = store.hparam_columns(
-        conn,
-        project_id,
-        {f.column.name for f in hparam_filters}
-        | {s.column.name for s in query.sort if s.column.kind == "hparam"},
-    )
-    for test in hparam_filters:
-        column, pattern = hparams[test.column.name], _compile(test)
-        runs = [
-            r
-            for r in runs
-            if (test.include_missing if r.id not in column else _passes(test, column[r.id], pattern))
-        ]
-    keys: dict[str, int] = {}
-    group_of_run = np.fromiter(
-        (keys.setdefault(r.group_key if query.grouped else r.id, len(keys)) for r in runs),
-        dtype=np.int64,
-        count=len(runs),
-    )
-    n_groups = len(keys)
-    tags = {f.column.name for f in metric_filters} | {
+def _select(index: ProjectIndex, query: GroupQuery, filters: Sequence[Filter]) -> _Selection:
+    keep = np.ones(index.size, dtype=bool)
+    if query.statuses:
+        keep &= np.isin(index.status_array(), list(query.statuses))
+    for test in (f for f in filters if f.column.kind == "hparam"):
+        keep &= _hparam_mask(index.hparams[test.column.name], test)
+    rows = np.flatnonzero(keep)
+    # Groups are numbered in order of their first run's creation, the ties' order in every sort.
+    keys = index.group_keys if query.grouped else index.ids
+    created = index.created[rows]
+    first = np.lexsort((np.array([keys[r] for r in rows], dtype=object).astype(str), created))
+    numbers: dict[str, int] = {}
+    for position in first:
+        numbers.setdefault(keys[rows[position]], len(numbers))
+    group_of_row = np.fromiter((numbers[keys[r]] for r in rows), dtype=np.int64, count=rows.size)
+    n_groups = len(numbers)
+    tags = {f.column.name for f in filters if f.column.kind == "metric"} | {
         s.column.name for s in query.sort if s.column.kind == "metric"
     }
-    per_run = store.metric_columns(conn, project_id, tags, query.metric_value) if tags else {}
-    metrics = {tag: _group_values(per_run.get(tag, {}), runs, group_of_run, n_groups, query) for tag in tags}
-    keep = np.ones(n_groups, dtype=bool)
-    for test in metric_filters:
-        aggregated = metrics[test.column.name]
-        keep &= np.where(aggregated.present, _metric_passes(test, aggregated.values), test.include_missing)
-    if not keep.all():
-        kept_runs = keep[group_of_run]
-        runs = [r for r, k in zip(runs, kept_runs, strict=True) if k]
-        renumber = np.cumsum(keep) - 1
-        group_of_run = renumber[group_of_run[kept_runs]]
-        metrics = {
-            tag: GroupValues(values.values[keep], values.present[keep]) for tag, values in metrics.items()
-        }
-        n_groups = int(keep.sum())
-    return _Selection(runs, group_of_run, n_groups, hparams, metrics)
-
-
-def _group_values(
-    values: Mapping[str, float],
-    runs: Sequence[store.RunRow],
-    group_of_run: np.ndarray,
-    n_groups: int,
-    query: GroupQuery,
-) -> GroupValues:
-    present = np.fromiter((r.id in values for r in runs), dtype=bool, count=len(runs))
-    run_values = np.fromiter((values.get(r.id, 0.0) for r in runs), dtype=np.float64, count=len(runs))
     how = query.aggregate if query.grouped else "mean"
-    return aggregate(run_values, present, group_of_run, n_groups, how)
+    metrics = {}
+    for tag in tags:
+        column = index.metrics[tag]
+        metrics[tag] = aggregate(
+            column.values(query.metric_value)[rows], column.present[rows], group_of_row, n_groups, how
+        )
+    passed = np.ones(n_groups, dtype=bool)
+    for test in (f for f in filters if f.column.kind == "metric"):
+        aggregated = metrics[test.column.name]
+        passed &= np.where(aggregated.present, _metric_passes(test, aggregated.values), test.include_missing)
+    if not passed.all():
+        kept = passed[group_of_row]
+        rows, group_of_row = rows[kept], (np.cumsum(passed) - 1)[group_of_row[kept]]
+        metrics = {tag: GroupValues(v.values[passed], v.present[passed]) for tag, v in metrics.items()}
+        n_groups = int(passed.sum())
+    return _Selection(rows, group_of_row, n_groups, metrics)
+
+
+def _hparam_mask(values: Sequence[HParamValue | None], test: Filter) -> np.ndarray:
+    pattern = _compile(test)
+    return np.fromiter(
+        (test.include_missing if v is None else _passes(test, v, pattern) for v in values),
+        dtype=bool,
+        count=len(values),
+    )
 
 
 def _metric_passes(test: Filter, values: np.ndarray) -> np.ndarray:
@@ -352,7 +351,7 @@ def _metric_passes(test: Filter, values: np.ndarray) -> np.ndarray:
     return np.ones(values.size, dtype=bool)
 
 
-def _order(selection: _Selection, sorts: Sequence[Sort]) -> np.ndarray:
+def _order(index: ProjectIndex, selection: _Selection, sorts: Sequence[Sort]) -> np.ndarray:
     columns: list[SortColumn] = []
     for sort in sorts:
         if sort.column.kind == "metric":
@@ -364,11 +363,10 @@ def _order(selection: _Selection, sorts: Sequence[Sort]) -> np.ndarray:
                 )
             )
         else:
-            values = selection.hparams[sort.column.name]
-            firsts = [selection.runs[i].id for i in selection.first_run]
+            values = index.hparams[sort.column.name]
             columns.append(
                 mixed_sort_column(
-                    [values.get(run_id) for run_id in firsts],
+                    [values[m[0]] for m in selection.members],
                     descending=sort.descending,
                     missing_first=sort.missing_first,
                 )
@@ -377,47 +375,50 @@ def _order(selection: _Selection, sorts: Sequence[Sort]) -> np.ndarray:
 
 
 def _describe(
-    conn: Connection, project_id: int, query: GroupQuery, selection: _Selection, page: np.ndarray
+    index: ProjectIndex, query: GroupQuery, selection: _Selection, page: np.ndarray
 ) -> tuple[SessionGroup, ...]:
     """Every hyperparameter and the requested metrics of the groups on the page, with their runs."""
-    members: dict[int, list[int]] = {int(g): [] for g in page}
-    for i, g in enumerate(selection.group_of_run):
-        if int(g) in members:
-            members[int(g)].append(i)
-    run_ids = [selection.runs[i].id for rows in members.values() for i in rows]
-    hparams = store.all_hparams(conn, run_ids)
-    values = store.metric_columns(conn, project_id, query.metrics, query.metric_value, run_ids=run_ids)
+    tags = list(query.metrics) if query.metrics is not None else list(index.metrics)
     how = query.aggregate if query.grouped else "mean"
     groups = []
     for g in page:
-        rows = [selection.runs[i] for i in members[int(g)]]
+        members = selection.members[int(g)]
+        first = int(members[0])
+        per_run: dict[str, dict[str, float]] = {}
         per_tag: dict[str, float] = {}
-        for tag, by_run in values.items():
-            present = np.array([r.id in by_run for r in rows])
-            if present.any():
-                run_values = np.array([by_run.get(r.id, 0.0) for r in rows])
-                result = aggregate(run_values, present, np.zeros(len(rows), dtype=np.int64), 1, how)
-                per_tag[tag] = float(result.values[0])
+        for tag in tags:
+            column = index.metrics[tag]
+            present = column.present[members]
+            if not present.any():
+                continue
+            values = column.values(query.metric_value)[members]
+            result = aggregate(values, present, np.zeros(members.size, dtype=np.int64), 1, how)
+            per_tag[tag] = float(result.values[0])
+            for row, has, value in zip(members, present, values, strict=True):
+                if has:
+                    per_run.setdefault(index.ids[row], {})[tag] = float(value)
         groups.append(
             SessionGroup(
-                key=rows[0].group_key if query.grouped else rows[0].id,
-                hparams=hparams[rows[0].id],
-                metrics=dict(sorted(per_tag.items())),
+                key=index.group_keys[first] if query.grouped else index.ids[first],
+                hparams={
+                    name: v for name, values in index.hparams.items() if (v := values[first]) is not None
+                },
+                metrics=per_tag,
                 runs=tuple(
                     SessionRun(
-                        r.id,
-                        r.name,
-                        r.status,  # type: ignore[arg-type]
-                        {tag: by_run[r.id] for tag, by_run in sorted(values.items()) if r.id in by_run},
+                        index.ids[r],
+                        index.names[r],
+                        index.statuses[r],
+                        per_run.get(index.ids[r], {}),
                     )
-                    for r in rows
+                    for r in members
                 ),
             )
         )
     return tuple(groups)
 
 
-def _axes(schema: Experiment, metrics: Iterable[str] | None) -> tuple[Axis, ...]:
+def _axes(schema: Experiment, metrics: Sequence[str] | None) -> tuple[Axis, ...]:
     wanted = None if metrics is None else set(metrics)
     return tuple(
         [Axis(Column("hparam", h.name), h.type, h.domain, h.domain_truncated) for h in schema.hparams]
@@ -434,39 +435,44 @@ def _axes(schema: Experiment, metrics: Iterable[str] | None) -> tuple[Axis, ...]
 
 def importance(
     db: Database,
+    cache: IndexCache,
     project: str,
     metric: str,
     *,
     metric_value: MetricValue = "last",
     where: str = "",
-    statuses: tuple[Any, ...] = (),
+    statuses: tuple[RunStatus, ...] = (),
 ) -> ImportanceReport:
     """Per hyperparameter: Spearman correlation with the metric and permutation importance in a
     random forest, over the runs (filtered by ``where``) with a finite value of the metric."""
     _check_choice("metric_value", metric_value, METRIC_VALUES)
     with db.read() as conn:
-        project_id = _project_id(conn, project)
-        hparam_names, metric_tags = store.names(conn, project_id)
-        if metric not in metric_tags:
-            raise InvalidArgument(f"project {project!r} has no metric named {metric!r}")
-        query = GroupQuery(project=project, grouped=False, metric_value=metric_value, statuses=statuses)
-        filters = resolve_where(where, hparam_names, metric_tags)
-        selection = _select(conn, project_id, query, filters)
-        y_by_run = store.metric_columns(conn, project_id, [metric], metric_value)[metric]
-        runs = [r for r in selection.runs if r.id in y_by_run and math.isfinite(y_by_run[r.id])]
-        names = sorted(hparam_names)
-        columns = store.hparam_columns(conn, project_id, names)
-    y = np.array([y_by_run[r.id] for r in runs], dtype=np.float64)
+        index = _index(conn, cache, project)
+    if metric not in index.metrics:
+        raise InvalidArgument(f"project {project!r} has no metric named {metric!r}")
+    query = GroupQuery(
+        project=project, grouped=False, metric_value=metric_value, statuses=statuses, where=where
+    )
+    selection = _select(index, query, _checked_filters(index, query))
+    column = index.metrics[metric]
+    values = column.values(metric_value)
+    rows = np.array(
+        [r for r in selection.rows if column.present[r] and math.isfinite(values[r])], dtype=np.int64
+    )
+    y = values[rows]
+    names = [
+        name for name, column_values in index.hparams.items() if any(v is not None for v in column_values)
+    ]
     encoded, categorical = [], []
     for name in names:
-        values = [columns[name].get(r.id) for r in runs]
-        column, is_categorical = _encode(values)
-        encoded.append(column)
+        column_values = [index.hparams[name][r] for r in rows]
+        data, is_categorical = _encode(column_values)
+        encoded.append(data)
         categorical.append(is_categorical)
-    fitted = model.forest_importance(encoded, categorical, y) if runs else None
+    fitted = model.forest_importance(encoded, categorical, y) if rows.size else None
     report = []
     for i, name in enumerate(names):
-        present = sum(1 for r in runs if r.id in columns[name])
+        present = sum(1 for r in rows if index.hparams[name][r] is not None)
         correlation = None if categorical[i] else model.spearman(encoded[i], y)
         weight = float(fitted.importances[i]) if fitted is not None else 0.0
         report.append(HParamImportance(name, correlation, weight, present))
@@ -474,7 +480,7 @@ def importance(
     return ImportanceReport(
         metric=metric,
         hparams=tuple(report),
-        run_count=len(runs),
+        run_count=int(rows.size),
         model_r2=float(fitted.oob_r2) if fitted is not None else math.nan,
     )
 

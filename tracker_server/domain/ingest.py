@@ -181,7 +181,7 @@ def write_batch(db: Database, batch: WriteBatch) -> WriteResult:
             merged = {series_id: stored.get(series_id) for series_id in series.values()}
             for column, summary in zip(batch.scalars, column_summaries, strict=True):
                 merged[series[column.tag]] = merge(merged[series[column.tag]], summary)
-            store.save_summaries(conn, {k: v for k, v in merged.items() if v is not None})
+            store.save_summaries(conn, {k: v for k, v in merged.items() if v is not None}, now=now)
         if batch.histograms:
             series = store.lock_series(conn, batch.run_id, "histogram", (tag for tag, _ in batch.histograms))
             store.insert_histograms(conn, series, batch.histograms)

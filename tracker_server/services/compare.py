@@ -22,6 +22,7 @@ from tracker_server.domain.compare_types import (
 )
 from tracker_server.domain.errors import InvalidArgument
 from tracker_server.domain.model import HParamValue, RunStatus
+from tracker_server.domain.project_index import IndexCache
 from tracker_server.services.base import Blocking
 from tracker_server.services.convert import STATUS_FROM_PROTO, STATUS_TO_PROTO
 from tracker_server.store.engine import Database
@@ -155,9 +156,12 @@ def group_to_proto(group: SessionGroup) -> pb.SessionGroup:
 
 
 class CompareService:
-    def __init__(self, db: Database, blocking: Blocking) -> None:
+    """Queries run on the server's per-project in-memory index (``domain.project_index``)."""
+
+    def __init__(self, db: Database, blocking: Blocking, cache: IndexCache) -> None:
         self._db = db
         self._blocking = blocking
+        self._cache = cache
 
     async def GetExperiment(
         self, request: pb.GetExperimentRequest, context: grpc.aio.ServicerContext
@@ -165,6 +169,7 @@ class CompareService:
         schema = await self._blocking(
             compare.experiment,
             self._db,
+            self._cache,
             request.project,
             metric_value=metric_value_from_proto(request.metric_value),
         )
@@ -189,7 +194,7 @@ class CompareService:
             page_size=request.page_size,
             metrics=tuple(request.metrics) or None,
         )
-        result = await self._blocking(compare.session_groups, self._db, query)
+        result = await self._blocking(compare.session_groups, self._db, self._cache, query)
         return pb.ListSessionGroupsResponse(
             axes=[axis_to_proto(a) for a in result.axes],
             groups=[group_to_proto(g) for g in result.groups],
@@ -204,6 +209,7 @@ class CompareService:
         report = await self._blocking(
             compare.importance,
             self._db,
+            self._cache,
             request.project,
             request.metric,
             metric_value=metric_value_from_proto(request.metric_value),

@@ -177,18 +177,19 @@ def _summary(row: Any) -> ScalarSummary:
     return ScalarSummary(**{field: getattr(row, field) for field in _SUMMARY_FIELDS})
 
 
-def save_summaries(conn: Connection, merged: dict[int, ScalarSummary]) -> None:
+def save_summaries(conn: Connection, merged: dict[int, ScalarSummary], *, now: dt.datetime) -> None:
+    """Write the merged summaries, stamped ``now`` so comparison indexes can fetch what changed."""
     if not merged:
         return
     stmt = insert_ignore(conn, MetricSummary)
     stmt = stmt.on_conflict_do_update(
         index_elements=[MetricSummary.series_id],
-        set_={field: stmt.excluded[field] for field in _SUMMARY_FIELDS},
+        set_={field: stmt.excluded[field] for field in (*_SUMMARY_FIELDS, "updated_at")},
     )
     conn.execute(
         stmt,
         [
-            {"series_id": series_id, **{f: getattr(s, f) for f in _SUMMARY_FIELDS}}
+            {"series_id": series_id, "updated_at": now, **{f: getattr(s, f) for f in _SUMMARY_FIELDS}}
             for series_id, s in merged.items()
         ],
     )

@@ -122,6 +122,7 @@ class Run(Base):
         CheckConstraint(f"status IN {RUN_STATUSES}", name="status"),
         Index(None, "project_id", "created_at", "id"),
         Index(None, "project_id", "group_key"),
+        Index(None, "project_id", "updated_at"),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
@@ -193,7 +194,8 @@ class ScalarChunk(Base):
 
 
 class MetricSummary(Base):
-    """Per scalar series, maintained at ingest (see ``domain.summaries``)."""
+    """Per scalar series, maintained at ingest (see ``domain.summaries``). ``updated_at`` lets the
+    comparison index (``domain.project_index``) fetch only what changed since it last looked."""
 
     __tablename__ = "metric_summaries"
 
@@ -205,6 +207,7 @@ class MetricSummary(Base):
     min_value: Mapped[float | None] = mapped_column(Float64)
     max_value: Mapped[float | None] = mapped_column(Float64)
     first_nonfinite_step: Mapped[int | None] = mapped_column(BigInteger)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
 
 
 class HistogramRow(Base):
