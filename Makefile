@@ -20,8 +20,9 @@ lint:  ## ruff, and mypy on the public packages
 proto:  ## regenerate tracker_client/_proto from proto/tracker/v1/tracker.proto
 	$(PYTHON) proto/generate.py
 
-bench:  ## ingest benchmark against PostgreSQL (TRACKER_BENCH_DATABASE_URL, default: local postgres)
+bench:  ## ingest and query benchmarks against PostgreSQL (TRACKER_BENCH_DATABASE_URL, default: local postgres)
 	$(PYTHON) benchmarks/ingest.py
+	$(PYTHON) benchmarks/queries.py
 
 demo:
 	.venv/bin/tracker demo
