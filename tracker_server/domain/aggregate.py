@@ -58,6 +58,7 @@ def aggregate(
                     np.bincount(g_ok, weights=deviation * deviation, minlength=n_groups)
                     / np.maximum(count, 1)
                 )
+                out[count == 1] = 0.0  # one run deviates from nothing, even when its value is infinite
         elif how == "min":
             out = np.full(n_groups, np.inf)
             np.minimum.at(out, g_ok, v_ok)

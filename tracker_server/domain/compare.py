@@ -195,12 +195,14 @@ def _condition_filter(condition: Condition, text: str, hparams: set[str], metric
 
 
 def _same(a: HParamValue, b: HParamValue) -> bool:
-    """Equality as grouping sees it: numbers by value, bools only with bools, strings with strings."""
+    """Equality as grouping sees it: numbers by value (NaN equals NaN, so `x != nan` drops the runs
+    that diverged), bools only with bools, strings with strings."""
     if isinstance(a, bool) or isinstance(b, bool):
         return isinstance(a, bool) and isinstance(b, bool) and a == b
     if isinstance(a, str) or isinstance(b, str):
         return isinstance(a, str) and isinstance(b, str) and a == b
-    return float(a) == float(b)
+    fa, fb = float(a), float(b)
+    return fa == fb or (math.isnan(fa) and math.isnan(fb))
 
 
 def _passes(test: Filter, value: HParamValue, pattern: re.Pattern[str] | None) -> bool:
@@ -345,10 +347,16 @@ def _metric_passes(test: Filter, values: np.ndarray) -> np.ndarray:
     if test.interval is not None:
         return np.fromiter((test.interval.contains(float(v)) for v in values), dtype=bool, count=values.size)
     if test.one_of is not None:
-        return np.isin(values, [float(v) for v in test.one_of])
+        return _equal_any(values, test.one_of)
     if test.none_of is not None:
-        return ~np.isin(values, [float(v) for v in test.none_of])
+        return ~_equal_any(values, test.none_of)
     return np.ones(values.size, dtype=bool)
+
+
+def _equal_any(values: np.ndarray, choices: Sequence[HParamValue]) -> np.ndarray:
+    """Per value, whether it equals one of ``choices`` (NaN equals NaN, as in ``_same``)."""
+    numbers = np.array([float(v) for v in choices], dtype=np.float64)
+    return np.isin(values, numbers) | (np.isnan(values) & bool(np.isnan(numbers).any()))
 
 
 def _order(index: ProjectIndex, selection: _Selection, sorts: Sequence[Sort]) -> np.ndarray:
