@@ -175,7 +175,7 @@ class Api:
         self, run_id: str, tag: str, *, start_step: int | None = None, end_step: int | None = None
     ) -> list[Distribution]:
         """Per step, the values at the basis points ``tracker_client.BASIS_POINTS`` (TensorBoard's
-        distributions view: min, -3σ, -2σ, -1σ, median, +1σ, +2σ, +3σ, max for a normal)."""
+        distributions view: min, -1.5σ, -1σ, -0.5σ, median, +0.5σ, +1σ, +1.5σ, max for a normal)."""
         conn = self._connection
         request = pb.ReadDistributionsRequest(
             run_id=run_id, tag=tag, start_step=start_step, end_step=end_step

@@ -249,7 +249,8 @@ BASIS_POINTS = (0, 668, 1587, 3085, 5000, 6915, 8413, 9332, 10000)
 @dataclass(frozen=True, slots=True, eq=False)
 class Distribution:
     """A histogram as TensorBoard's distributions view shows it: ``values[i]`` is the value below
-    which ``BASIS_POINTS[i] / 10000`` of the values lie (min, -3σ .. +3σ, max for a normal)."""
+    which ``BASIS_POINTS[i] / 10000`` of the values lie: the minimum, -1.5σ, -1σ, -0.5σ, the median,
+    +0.5σ, +1σ, +1.5σ and the maximum for a normal distribution."""
 
     step: int
     wall_time: float

@@ -516,7 +516,7 @@ class ReadServiceServicer:
 
     def ReadScalarsMany(self, request, context):
         """Several series (every run x every tag given) in one call: the pages of one series follow each
-        other, the last with `last` set. A (run, tag) pair without data is skipped.
+        other, the last with `last` set. A (run, tag) pair without points in the range is skipped.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -356,7 +356,8 @@ def _metric_passes(test: Filter, values: np.ndarray) -> np.ndarray:
 def _equal_any(values: np.ndarray, choices: Sequence[HParamValue]) -> np.ndarray:
     """Per value, whether it equals one of ``choices`` (NaN equals NaN, as in ``_same``)."""
     numbers = np.array([float(v) for v in choices], dtype=np.float64)
-    return np.isin(values, numbers) | (np.isnan(values) & bool(np.isnan(numbers).any()))
+    found: np.ndarray = np.isin(values, numbers) | (np.isnan(values) & bool(np.isnan(numbers).any()))
+    return found
 
 
 def _order(index: ProjectIndex, selection: _Selection, sorts: Sequence[Sort]) -> np.ndarray:

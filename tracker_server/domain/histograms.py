@@ -91,8 +91,12 @@ def _occupied(h: Histogram) -> _Buckets | None:
 
 
 def _exponent(*values: float) -> int:
-    """An e with every |value| < 2**e: scaled by 2**-e, coordinates lie in (-1, 1)."""
-    return math.frexp(max(abs(v) for v in values))[1]
+    """0 (no scaling) unless the values are so large that their differences could overflow; then an
+    e with every |value| < 2**e, so coordinates scaled by 2**-e lie in (-1, 1). Scaling by a power
+    of two is exact except for values it pushes into the subnormal range, which only happens next to
+    values above 2**1022 and is why callers put the range's own ends back unscaled."""
+    largest = max(abs(v) for v in values)
+    return 0 if largest < 2.0**1022 else math.frexp(largest)[1]
 
 
 def _widen(v: float) -> tuple[float, float]:
@@ -146,6 +150,7 @@ def rebin(histograms: Sequence[Histogram], *, bins: int) -> list[Histogram]:
     e = _exponent(lo, hi)
     edges = np.linspace(math.ldexp(lo, -e), math.ldexp(hi, -e), bins + 1)
     limits = np.ldexp(edges, e)
+    limits[0], limits[-1] = lo, hi
     result = []
     for h, b in zip(histograms, occupied, strict=True):
         counts = np.zeros(bins + 1, dtype=np.float64)
@@ -176,6 +181,7 @@ def distribution(h: Histogram) -> FloatArray:
     frac[_FRACTIONS == 1.0] = 1.0  # the maximum, whatever the rounding of the cumulative counts
     values = np.where(frac >= 1.0, rights[i], lefts[i] + frac * (rights[i] - lefts[i]))
     result: FloatArray = np.ldexp(values, e)
+    result[0], result[-1] = b.lo, b.hi  # the extremes themselves, not a rescaled copy
     return result
 
 

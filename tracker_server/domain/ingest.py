@@ -82,7 +82,8 @@ def _check_histogram(where: str, h: Histogram) -> None:
         )
     if n > limits.MAX_HISTOGRAM_BUCKETS:
         raise InvalidArgument(f"{where} has {n} buckets; the limit is {limits.MAX_HISTOGRAM_BUCKETS}")
-    if np.isnan(h.bucket_limits).any() or (n > 1 and (np.diff(h.bucket_limits) < 0).any()):
+    edges = h.bucket_limits
+    if np.isnan(edges).any() or (n > 1 and (edges[1:] < edges[:-1]).any()):
         raise InvalidArgument(f"{where}.bucket_limits must be increasing and not NaN")
     counts = h.bucket_counts
     if not np.isfinite(counts).all() or (counts < 0).any():

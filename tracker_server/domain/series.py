@@ -146,7 +146,7 @@ def _from_digests(
 def read_many(
     db: Database, run_ids: Sequence[str], tags: Sequence[str], window: Window
 ) -> list[tuple[str, str, ScalarSeries]]:
-    """Every run x every tag that exists, in the order given (runs, then tags)."""
+    """Every run x every tag with points in the window, in the order given (runs, then tags)."""
     if len(run_ids) * len(tags) > MAX_SERIES_PER_REQUEST:
         raise InvalidArgument(
             f"{len(run_ids)} runs x {len(tags)} tags is more than {MAX_SERIES_PER_REQUEST} series per request"
@@ -159,5 +159,5 @@ def read_many(
         (run_id, tag, series[ids[(run_id, tag)]])
         for run_id in dict.fromkeys(run_ids)
         for tag in dict.fromkeys(tags)
-        if (run_id, tag) in ids
+        if (run_id, tag) in ids and series[ids[(run_id, tag)]].total_points
     ]
