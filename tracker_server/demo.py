@@ -197,6 +197,13 @@ def run_demo(server: str, *, out: Callable[[str], None] = print) -> list[tracker
             ["run", "lr", "hidden", "activation", "val/accuracy", "val/loss", "train/loss", "status"], rows
         )
     )
+    with tracker.Api(server=server) as api:
+        report = api.importance(PROJECT, "val/accuracy")
+    mattered = ", ".join(f"{h.name} {h.importance:.2f}" for h in report.hparams if h.importance >= 0.01)
+    out(
+        f"\nWhat mattered for val/accuracy over the {report.run_count} demo runs so far "
+        f"(random-forest importance): {mattered or 'nothing yet'}."
+    )
     return ordered
 
 
@@ -222,6 +229,8 @@ def main(server: str | None = None) -> int:
         "\nThe runs are stored for good. To look at them again, start the server with `tracker server` and, "
         "in another shell:\n"
         "  tracker runs --project demo\n"
+        "  tracker best --project demo --metric val/accuracy --max\n"
+        "  tracker importance --project demo --metric val/accuracy\n"
         '  python -c "import tracker_client as t; '
         f"print(t.Api().scalars('{best.id}', 'val/accuracy').values)\""
     )
