@@ -17,8 +17,9 @@ lint:  ## ruff, and mypy on the public packages
 	$(PYTHON) -m ruff format --check tracker_client tracker_server || true
 	$(PYTHON) -m mypy
 
-proto:  ## regenerate tracker_client/_proto from proto/tracker/v1/tracker.proto
+proto:  ## regenerate the generated protobuf code (ours, and the vendored TensorBoard event protos)
 	$(PYTHON) proto/generate.py
+	$(PYTHON) proto/generate_tensorboard.py
 
 bench:  ## ingest and query benchmarks against PostgreSQL (TRACKER_BENCH_DATABASE_URL, default: local postgres)
 	$(PYTHON) benchmarks/ingest.py

@@ -35,6 +35,9 @@ def test_wheel_contains_migrations_stubs_and_no_tests(wheel: Path) -> None:
         "tracker_client/_proto/tracker_pb2.py",
         "tracker_client/_proto/tracker_pb2.pyi",
         "tracker_client/_proto/tracker_pb2_grpc.py",
+        "tracker_server/tensorboard/_proto/tensorboard_events_pb2.py",
+        "tracker_server/tensorboard/_proto/tensorboard_events_pb2.pyi",
+        "tracker_server/tensorboard/importer.py",
         "tracker_client/py.typed",
         "tracker_server/py.typed",
     ):

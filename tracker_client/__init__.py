@@ -33,6 +33,7 @@ from tracker_client.records import (
     Importance,
     Interval,
     MetricInfo,
+    PrCurve,
     ProjectRecord,
     RunRecord,
     ScalarSeries,
@@ -42,8 +43,10 @@ from tracker_client.records import (
     SessionRun,
     Sort,
     TagRecord,
+    TextRecord,
 )
 from tracker_client.run import Run, init
+from tracker_client.summary_writer import SummaryWriter
 
 __all__ = [
     "BASIS_POINTS",
@@ -63,6 +66,7 @@ __all__ = [
     "MetricInfo",
     "NotFoundError",
     "PermissionDeniedError",
+    "PrCurve",
     "ProjectRecord",
     "ResourceExhaustedError",
     "Run",
@@ -73,7 +77,9 @@ __all__ = [
     "SessionGroups",
     "SessionRun",
     "Sort",
+    "SummaryWriter",
     "TagRecord",
+    "TextRecord",
     "TrackerError",
     "UnauthenticatedError",
     "UnavailableError",

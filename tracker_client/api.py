@@ -20,11 +20,13 @@ from tracker_client.convert import (
     filter_to_proto,
     histogram_record,
     importance_record,
+    pr_curve_record,
     project_record,
     run_record,
     session_groups_record,
     sort_to_proto,
     tag_record,
+    text_record,
 )
 from tracker_client.records import (
     Distribution,
@@ -32,6 +34,7 @@ from tracker_client.records import (
     Filter,
     Histogram,
     Importance,
+    PrCurve,
     ProjectRecord,
     RunRecord,
     ScalarSeries,
@@ -39,6 +42,7 @@ from tracker_client.records import (
     SessionGroups,
     Sort,
     TagRecord,
+    TextRecord,
 )
 
 # Reading a long series streams many pages; give it more time than a unary call.
@@ -169,6 +173,30 @@ class Api:
             histogram_record(h)
             for page in conn.stream(conn.reads.ReadHistograms, request, timeout=READ_TIMEOUT)
             for h in page.histograms
+        ]
+
+    def pr_curves(
+        self, run_id: str, tag: str, *, start_step: int | None = None, end_step: int | None = None
+    ) -> list[PrCurve]:
+        """Every precision-recall curve of a tag ordered by step."""
+        conn = self._connection
+        request = pb.ReadPrCurvesRequest(run_id=run_id, tag=tag, start_step=start_step, end_step=end_step)
+        return [
+            pr_curve_record(c)
+            for page in conn.stream(conn.reads.ReadPrCurves, request, timeout=READ_TIMEOUT)
+            for c in page.curves
+        ]
+
+    def texts(
+        self, run_id: str, tag: str, *, start_step: int | None = None, end_step: int | None = None
+    ) -> list[TextRecord]:
+        """Every text summary of a tag ordered by step."""
+        conn = self._connection
+        request = pb.ReadTextsRequest(run_id=run_id, tag=tag, start_step=start_step, end_step=end_step)
+        return [
+            text_record(t)
+            for page in conn.stream(conn.reads.ReadTexts, request, timeout=READ_TIMEOUT)
+            for t in page.texts
         ]
 
     def distributions(

@@ -10,20 +10,24 @@ from __future__ import annotations
 
 import threading
 from array import array
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+from google.protobuf.message import Message
 
 from tracker_client._proto import tracker_pb2 as pb
-from tracker_client.convert import histogram_to_proto
-from tracker_client.records import Histogram
 
 # gRPC's default message limit is 4 MiB; keep clear of it.
 MAX_BATCH_BYTES = 3 * 1024 * 1024
 _POINT_BYTES = 24  # step + wall time + value
 _COLUMN_OVERHEAD = 32  # field keys and length prefixes of one ScalarColumnBytes, excluding the tag
+
+# WriteBatch fields holding entries, each with its column message's repeated field.
+ENTRY_FIELDS = {"histograms": "histograms", "pr_curves": "curves", "texts": "texts"}
+Entries = Mapping[str, Mapping[str, list[Message]]]
 
 Int64Array = npt.NDArray[np.int64]
 Float64Array = npt.NDArray[np.float64]
@@ -51,7 +55,7 @@ class PointBuffer:
     """
 
     __slots__ = (
-        "histograms",
+        "entries",
         "last_keys",
         "last_layout",
         "layout_ids",
@@ -77,8 +81,14 @@ class PointBuffer:
         self.layout_tags: list[tuple[str, ...]] = []
         self.last_keys: tuple[str, ...] | None = None
         self.last_layout = -1
-        self.histograms: dict[str, list[Histogram]] = {}
+        # Histograms, PR curves and texts, already wire messages: WriteBatch field -> tag -> entries.
+        self.entries: dict[str, dict[str, list[Message]]] = {field: {} for field in ENTRY_FIELDS}
         self.points = 0
+
+    def add_entry(self, field: str, tag: str, entry: Message) -> None:
+        """Buffer one histogram, PR curve or text (caller holds ``lock``)."""
+        self.entries[field].setdefault(tag, []).append(entry)
+        self.points += 1
 
     def layout(self, keys: tuple[str, ...]) -> int:
         """The id of layout ``keys`` in this drain, registering it if new (caller holds ``lock``)."""
@@ -89,13 +99,13 @@ class PointBuffer:
         self.last_keys, self.last_layout = keys, layout
         return layout
 
-    def drain(self) -> tuple[dict[str, Column], dict[str, list[Histogram]]]:
-        """Take everything buffered so far, as per-tag columns, leaving the buffer empty."""
+    def drain(self) -> tuple[dict[str, Column], Entries]:
+        """Take everything buffered so far, scalars as per-tag columns, leaving the buffer empty."""
         with self.lock:
             steps, walls, ids, values = self.steps, self.wall_times, self.layout_ids, self.values
-            layout_tags, histograms = self.layout_tags, self.histograms
+            layout_tags, entries = self.layout_tags, self.entries
             self._reset()
-        return columns_from_calls(steps, walls, ids, values, layout_tags), histograms
+        return columns_from_calls(steps, walls, ids, values, layout_tags), entries
 
 
 def columns_from_calls(
@@ -155,8 +165,8 @@ def encode_batches(
     run_id: str,
     writer_id: str,
     first_seq: int,
-    columns: dict[str, Column],
-    histograms: dict[str, list[Histogram]],
+    columns: Mapping[str, Column],
+    entries: Entries | None = None,
     max_bytes: int = MAX_BATCH_BYTES,
 ) -> list[EncodedBatch]:
     """Encode drained buffers as batches numbered from ``first_seq``, each under ``max_bytes``."""
@@ -192,18 +202,18 @@ def encode_batches(
             size += overhead + (end - start) * _POINT_BYTES
             points += end - start
             start = end
-    for tag, items in histograms.items():
-        target: pb.HistogramColumn | None = None
-        for histogram in items:
-            encoded = histogram_to_proto(histogram)
-            cost = encoded.ByteSize() + len(tag.encode()) + 16
-            if size + cost > max_bytes and size > header:
-                seal()
-                target = None
-            if target is None:
-                target = message.histograms.add(tag=tag)
-            target.histograms.append(encoded)
-            size += cost
-            points += 1
+    for field, by_tag in (entries or {}).items():
+        for tag, items in by_tag.items():
+            target: Any = None
+            for entry in items:
+                cost = entry.ByteSize() + len(tag.encode()) + 16
+                if size + cost > max_bytes and size > header:
+                    seal()
+                    target = None
+                if target is None:
+                    target = getattr(message, field).add(tag=tag)
+                getattr(target, ENTRY_FIELDS[field]).append(entry)
+                size += cost
+                points += 1
     seal()
     return batches

@@ -46,6 +46,7 @@ class Connection:
         self.channel = grpc.insecure_channel(self.server, options=CHANNEL_OPTIONS)
         self.runs = pb_grpc.RunServiceStub(self.channel)  # type: ignore[no-untyped-call]
         self.reads = pb_grpc.ReadServiceStub(self.channel)  # type: ignore[no-untyped-call]
+        self.ingest = pb_grpc.IngestServiceStub(self.channel)  # type: ignore[no-untyped-call]
         self.compare = pb_grpc.CompareServiceStub(self.channel)  # type: ignore[no-untyped-call]
         self.write_stream = self.channel.stream_stream(
             method_path("IngestService", "Write"),

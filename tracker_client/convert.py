@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Mapping
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -25,15 +26,18 @@ from tracker_client.records import (
     Importance,
     Interval,
     MetricInfo,
+    PrCurve,
     ProjectRecord,
     RunRecord,
     RunStatus,
     ScalarSummary,
+    SeriesKind,
     SessionGroup,
     SessionGroups,
     SessionRun,
     Sort,
     TagRecord,
+    TextRecord,
     ValueType,
 )
 
@@ -44,6 +48,12 @@ STATUS_NAMES: dict[pb.RunStatus, RunStatus] = {
     pb.RUN_STATUS_KILLED: "killed",
 }
 STATUS_CODES: dict[str, pb.RunStatus] = {name: code for code, name in STATUS_NAMES.items()}
+SERIES_KINDS: dict[int, SeriesKind] = {
+    pb.SERIES_KIND_SCALAR: "scalar",
+    pb.SERIES_KIND_HISTOGRAM: "histogram",
+    pb.SERIES_KIND_PR_CURVE: "pr_curve",
+    pb.SERIES_KIND_TEXT: "text",
+}
 
 
 def _time(stamp: Timestamp, present: bool = True) -> dt.datetime | None:
@@ -61,6 +71,7 @@ def run_record(run: pb.Run) -> RunRecord:
         hparams={name: from_proto(value) for name, value in sorted(run.hparams.items())},
         created_at=created,
         finished_at=_time(run.finished_at, run.HasField("finished_at")),
+        custom_scalars=json.loads(run.custom_scalars) if run.custom_scalars else None,
     )
 
 
@@ -83,7 +94,7 @@ def tag_record(info: pb.TagInfo) -> TagRecord:
             max_value=s.max_value if s.HasField("max_value") else None,
             first_nonfinite_step=s.first_nonfinite_step if s.HasField("first_nonfinite_step") else None,
         )
-    kind: Literal["scalar", "histogram"] = "scalar" if info.kind == pb.SERIES_KIND_SCALAR else "histogram"
+    kind = SERIES_KINDS.get(info.kind, "scalar")
     return TagRecord(tag=info.tag, kind=kind, count=info.count, summary=summary)
 
 
@@ -118,6 +129,42 @@ def histogram_to_proto(histogram: HistogramLike) -> pb.Histogram:
 
 def histogram_record(message: pb.Histogram) -> Histogram:
     return Histogram(**histogram_fields(message))
+
+
+def pr_curve_to_proto(step: int, wall_time: float, data: npt.NDArray[np.float64]) -> pb.PrCurve:
+    """A PR curve from its 6 x num_thresholds rows (TP, FP, TN, FN, precision, recall)."""
+    return pb.PrCurve(
+        step=step, wall_time=wall_time, num_thresholds=int(data.shape[1]), values=data.reshape(-1).tolist()
+    )
+
+
+def pr_curve_data(message: pb.PrCurve) -> npt.NDArray[np.float64]:
+    """The 6 x num_thresholds rows of a wire PR curve (ValueError when the sizes disagree)."""
+    values = np.array(message.values, dtype=np.float64)
+    n = message.num_thresholds
+    if n < 1 or values.size != 6 * n:
+        raise ValueError(f"a PR curve of {n} thresholds needs {6 * n} values, got {values.size}")
+    return values.reshape(6, n)
+
+
+def pr_curve_record(message: pb.PrCurve) -> PrCurve:
+    tp, fp, tn, fn, precision, recall = pr_curve_data(message)
+    n = message.num_thresholds
+    return PrCurve(
+        step=message.step,
+        wall_time=message.wall_time,
+        thresholds=np.arange(n, dtype=np.float64) / max(n - 1, 1),
+        true_positives=tp,
+        false_positives=fp,
+        true_negatives=tn,
+        false_negatives=fn,
+        precision=precision,
+        recall=recall,
+    )
+
+
+def text_record(message: pb.Text) -> TextRecord:
+    return TextRecord(step=message.step, wall_time=message.wall_time, text=message.text)
 
 
 # -- comparing runs ------------------------------------------------------------------------------

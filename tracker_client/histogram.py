@@ -118,3 +118,25 @@ def _trim(counts: npt.NDArray[Any], limits: npt.NDArray[Any]) -> tuple[npt.NDArr
     else:
         kept = np.concatenate([np.zeros(1, dtype=counts.dtype), counts[:end]])
     return kept, limits[start : end + 1]
+
+
+def histogram_problem(h: Any) -> str | None:
+    """Why a histogram summary is inconsistent, or None: the rules both the client (on the caller's
+    line) and the server (authoritatively) apply. ``h`` has Histogram's fields."""
+    n = h.bucket_limits.size
+    if h.bucket_counts.size != n:
+        return f"bucket_limits and bucket_counts must have equal lengths, got {n} and {h.bucket_counts.size}"
+    edges = h.bucket_limits
+    if np.isnan(edges).any() or (n > 1 and (edges[1:] < edges[:-1]).any()):
+        return "bucket_limits must be increasing and not NaN"
+    counts = h.bucket_counts
+    if not np.isfinite(counts).all() or (counts < 0).any():
+        return "bucket_counts must be finite and >= 0"
+    for field in ("count", "nan_count"):
+        value = getattr(h, field)
+        if not np.isfinite(value) or value < 0:
+            return f"{field} must be finite and >= 0, got {value}"
+    total = float(counts.sum()) + h.nan_count
+    if abs(total - h.count) > 1e-9 * max(1.0, h.count):
+        return f"buckets do not add up: sum(bucket_counts) + nan_count = {total:g} but count = {h.count:g}"
+    return None

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
 
 HParamValue = int | float | str | bool
 RunStatus = Literal["running", "finished", "failed", "killed"]
+SeriesKind = Literal["scalar", "histogram", "pr_curve", "text"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +25,7 @@ class RunRecord:
     hparams: dict[str, HParamValue]
     created_at: dt.datetime
     finished_at: dt.datetime | None
+    custom_scalars: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,8 +55,11 @@ class ScalarSummary:
 
 @dataclass(frozen=True, slots=True)
 class TagRecord:
+    """A tag of a run: its kind, how many points (scalars) or entries (histograms, PR curves,
+    texts) it holds, and for scalars the summary kept at ingest."""
+
     tag: str
-    kind: Literal["scalar", "histogram"]
+    kind: SeriesKind
     count: int
     summary: ScalarSummary | None
 
@@ -257,3 +262,33 @@ class Distribution:
     values: npt.NDArray[np.float64]
     count: float
     nan_count: float
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class PrCurve:
+    """A precision-recall curve at one step, as TensorBoard computes it: per threshold
+    ``thresholds[i] = i / (num_thresholds - 1)``, the counts of true/false positives/negatives
+    and the precision and recall."""
+
+    step: int
+    wall_time: float
+    thresholds: npt.NDArray[np.float64] = field(repr=False)
+    true_positives: npt.NDArray[np.float64] = field(repr=False)
+    false_positives: npt.NDArray[np.float64] = field(repr=False)
+    true_negatives: npt.NDArray[np.float64] = field(repr=False)
+    false_negatives: npt.NDArray[np.float64] = field(repr=False)
+    precision: npt.NDArray[np.float64] = field(repr=False)
+    recall: npt.NDArray[np.float64] = field(repr=False)
+
+    @property
+    def num_thresholds(self) -> int:
+        return int(self.thresholds.size)
+
+
+@dataclass(frozen=True, slots=True)
+class TextRecord:
+    """A text summary at one step (plain text or Markdown, as logged)."""
+
+    step: int
+    wall_time: float
+    text: str

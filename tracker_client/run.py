@@ -11,25 +11,29 @@ from __future__ import annotations
 import atexit
 import dataclasses
 import datetime as dt
+import json
 import os
 import socket
 import sys
 import threading
 import time
 import weakref
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from types import TracebackType
 from typing import Any
+
+import numpy as np
 
 from tracker_client._proto import tracker_pb2 as pb
 from tracker_client.batches import PointBuffer
 from tracker_client.channel import DEFAULT_TIMEOUT, Connection
 from tracker_client.config import resolve_project
-from tracker_client.convert import STATUS_CODES, run_record
+from tracker_client.convert import STATUS_CODES, histogram_to_proto, pr_curve_to_proto, run_record
 from tracker_client.errors import TrackerError
-from tracker_client.histogram import Bins, summarize
+from tracker_client.histogram import Bins, histogram_problem, summarize
 from tracker_client.hparams import flatten, to_proto_map
-from tracker_client.records import RunRecord, RunStatus
+from tracker_client.pr_curve import pr_curve
+from tracker_client.records import Histogram, RunRecord, RunStatus
 from tracker_client.sender import Sender
 from tracker_client.validation import MAX_STEP, name_problem, step_problem
 
@@ -125,11 +129,14 @@ class Run:
 
     # -- logging -------------------------------------------------------------------------------
 
-    def log(self, metrics: Mapping[str, Any], step: int | None = None) -> None:
+    def log(
+        self, metrics: Mapping[str, Any], step: int | None = None, *, wall_time: float | None = None
+    ) -> None:
         """Record scalar ``metrics`` (tag -> number) at ``step``.
 
         Without a step, the run's step auto-increments: one past the previous ``log()`` call's.
         Values may be Python or numpy numbers or 0-d tensors; NaN and +-Inf are kept.
+        ``wall_time`` (seconds since the epoch) defaults to now.
         """
         if self._sender.failure is not None or self._finished:
             self._raise_unusable()
@@ -152,7 +159,7 @@ class Run:
                 del values[mark:]  # all or nothing
                 raise self._explain(metrics, appended, exc) from exc
             buffer.steps.append(step)
-            buffer.wall_times.append(time.time())
+            buffer.wall_times.append(time.time() if wall_time is None else wall_time)
             buffer.layout_ids.append(layout)
             self._step = step + 1
             self._last_step = step
@@ -168,6 +175,7 @@ class Run:
         *,
         bins: Bins = "tensorflow",
         max_bins: int | None = None,
+        wall_time: float | None = None,
     ) -> None:
         """Record a histogram summary of ``values`` (numpy, anything with ``__array__``, or a tensor).
 
@@ -175,19 +183,121 @@ class Run:
         (``bins`` accepts any numpy bins argument; ``max_bins`` merges buckets). Without a step,
         it lands on the step of the latest ``log()`` call, so it lines up with those scalars.
         """
+        self._check_entry(tag)
+        summary = summarize(values, step=0, wall_time=0.0, bins=bins, max_bins=max_bins)
+        self._add_entry(
+            "histograms",
+            tag,
+            step,
+            wall_time,
+            lambda s, w: histogram_to_proto(dataclasses.replace(summary, step=s, wall_time=w)),
+        )
+
+    def log_histogram_summary(self, tag: str, histogram: Histogram) -> None:
+        """Record an already-computed histogram summary as it is (its own step and wall time).
+
+        Its buckets must add up: ``bucket_counts.sum() + nan_count == count`` (ValueError otherwise).
+        """
+        self._check_entry(tag)
+        problem = histogram_problem(histogram)
+        if problem is not None:
+            raise ValueError(f"histogram {tag!r}: {problem}")
+        step = self._checked_step(histogram.step)
+        self._add_entry(
+            "histograms",
+            tag,
+            step,
+            histogram.wall_time,
+            lambda s, w: histogram_to_proto(dataclasses.replace(histogram, step=s, wall_time=w)),
+        )
+
+    def log_pr_curve(
+        self,
+        tag: str,
+        labels: Any,
+        predictions: Any,
+        step: int | None = None,
+        num_thresholds: int = 127,
+        weights: Any = None,
+        *,
+        wall_time: float | None = None,
+    ) -> None:
+        """Record a precision-recall curve computed here with TensorBoard's math (numpy): for each
+        of ``num_thresholds`` (at most 127) thresholds, TP, FP, TN, FN, precision and recall of
+        ``predictions`` (in [0, 1]) against boolean ``labels``, optionally ``weights``."""
+        self._check_entry(tag)
+        data = pr_curve(labels, predictions, num_thresholds=num_thresholds, weights=weights)
+        self._add_entry("pr_curves", tag, step, wall_time, lambda s, w: pr_curve_to_proto(s, w, data))
+
+    def log_pr_curve_data(
+        self, tag: str, data: Any, step: int | None = None, *, wall_time: float | None = None
+    ) -> None:
+        """Record a precision-recall curve given as its 6 x num_thresholds rows (TP, FP, TN, FN,
+        precision, recall), e.g. from ``tracker_client.pr_curve.pr_curve_raw``."""
+        self._check_entry(tag)
+        rows = np.asarray(data, dtype=np.float64)
+        if rows.ndim != 2 or rows.shape[0] != 6 or rows.shape[1] < 1:
+            raise ValueError(
+                f"PR curve {tag!r} needs 6 rows of num_thresholds values, got shape {rows.shape}"
+            )
+        self._add_entry("pr_curves", tag, step, wall_time, lambda s, w: pr_curve_to_proto(s, w, rows))
+
+    def log_text(
+        self, tag: str, text: str, step: int | None = None, *, wall_time: float | None = None
+    ) -> None:
+        """Record a text summary (plain text or Markdown) at ``step`` (default: the latest log() step)."""
+        self._check_entry(tag)
+        if not isinstance(text, str):
+            raise TypeError(f"text of {tag!r} must be a str, got {type(text).__name__}")
+        if "\x00" in text:
+            raise ValueError(f"text of {tag!r} contains a NUL character")
+        self._add_entry("texts", tag, step, wall_time, lambda s, w: pb.Text(step=s, wall_time=w, text=text))
+
+    def set_custom_scalars(self, layout: Mapping[str, Any]) -> None:
+        """Store a custom-scalars layout with the run (TensorBoard's format:
+        ``{category: {title: ["Multiline", [tags]] | ["Margin", [value, lower, upper]]}}``)."""
+        if self._sender.failure is not None or self._finished:
+            self._raise_unusable()
+        response = self._connection.call(
+            self._connection.runs.SetCustomScalars,
+            pb.SetCustomScalarsRequest(run_id=self.id, layout=json.dumps(layout, sort_keys=True)),
+        )
+        self._record = run_record(response.run)
+
+    def purge_steps(self, from_step: int) -> int:
+        """Delete everything this run holds at or after ``from_step`` (TensorBoard's purge_step,
+        for a job restarted from a checkpoint); returns how many points and entries went. Points
+        still buffered here are delivered first."""
+        self.flush()
+        response = self._connection.call(
+            self._connection.runs.PurgeSteps, pb.PurgeStepsRequest(run_id=self.id, from_step=from_step)
+        )
+        with self._lock:
+            self._step = min(self._step, from_step)
+        return int(response.removed)
+
+    def _check_entry(self, tag: str) -> None:
         if self._sender.failure is not None or self._finished:
             self._raise_unusable()
         if (problem := name_problem("tag", tag)) is not None:
             raise ValueError(problem)
+
+    def _add_entry(
+        self,
+        field: str,
+        tag: str,
+        step: int | None,
+        wall_time: float | None,
+        make: Callable[[int, float], Any],
+    ) -> None:
+        """Buffer a histogram, PR curve or text at ``step`` (default: the latest log() step)."""
         if step is not None:
             step = self._checked_step(step)
-        histogram = summarize(values, step=0, wall_time=0.0, bins=bins, max_bins=max_bins)
         with self._lock:
-            if step is None:
-                step = self._last_step
-            stamped = dataclasses.replace(histogram, step=step, wall_time=time.time())
-            self._buffer.histograms.setdefault(tag, []).append(stamped)
-            self._buffer.points += 1
+            entry = make(
+                self._last_step if step is None else step, time.time() if wall_time is None else wall_time
+            )
+            self._buffer.add_entry(field, tag, entry)
 
     def log_hparams(self, hparams: Mapping[str, Any]) -> None:
         """Set hyperparameters (merged into the run's; types kept). Sent at once, synchronously."""

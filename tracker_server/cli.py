@@ -208,6 +208,61 @@ def cmd_importance(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_import_tensorboard(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from tqdm import tqdm
+
+    from tracker_client.channel import Connection
+    from tracker_server.tensorboard.importer import Importer, find_runs
+
+    logdir = Path(args.logdir)
+    if not logdir.is_dir():
+        print(f"tracker: {logdir} is not a directory", file=sys.stderr)
+        return 2
+    runs = find_runs(logdir)
+    if not runs:
+        print(f"tracker: no TensorBoard event files (*tfevents*) under {logdir}", file=sys.stderr)
+        return 2
+    project = args.project or logdir.resolve().name
+    total = sum(path.stat().st_size for files in runs.values() for path in files)
+    files = sum(len(f) for f in runs.values())
+    print(
+        f"Importing {len(runs)} runs ({files} event files, {total / 1e6:,.1f} MB) into project {project!r}",
+        file=sys.stderr,
+    )
+    with (
+        Connection(args.server, token=args.token) as connection,
+        tqdm(
+            total=total, unit="B", unit_scale=True, unit_divisor=1024, file=sys.stderr, disable=args.quiet
+        ) as bar,
+    ):
+
+        def progress(read: int, events: int) -> None:
+            bar.update(read)
+            bar.set_postfix(events=f"{events:,}", refresh=False)
+
+        report = Importer(connection, project, progress=progress).import_logdir(logdir)
+    rate = report.events / report.seconds if report.seconds else 0.0
+    kinds = ", ".join(f"{count:,} {kind}" for kind, count in sorted(report.imported.items())) or "nothing new"
+    print(
+        f"Imported {report.runs} runs from {report.files} files: {kinds} "
+        f"({report.seconds:.1f} s, {rate:,.0f} events/s)."
+    )
+    if report.up_to_date_files:
+        print(f"{report.up_to_date_files} files were already imported up to their end.")
+    if report.skipped:
+        skipped = ", ".join(f"{count:,} {what}" for what, count in report.skipped.most_common())
+        print(f"Not imported (Tracker does not store these yet): {skipped}.")
+    for problem in report.problems:
+        print(
+            f"warning: {problem.path} at byte {problem.offset}: {problem.kind} record ({problem.reason}); "
+            f"{problem.skipped:,} bytes skipped, the rest imported",
+            file=sys.stderr,
+        )
+    return 0
+
+
 def _guard(command: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
     """Turn a missing server dependency or a client error into one clear line, not a traceback."""
 
@@ -346,6 +401,31 @@ def build_parser() -> argparse.ArgumentParser:
         help="a run's value of the metric [default last]",
     )
     importance.set_defaults(func=_guard(cmd_importance))
+
+    importer = commands.add_parser("import", help="import runs from other tools")
+    sources = importer.add_subparsers(dest="source", required=True, metavar="SOURCE")
+    tensorboard = sources.add_parser(
+        "tensorboard",
+        help="import a TensorBoard logdir",
+        description="Import TensorBoard event files: every folder under LOGDIR holding event files "
+        "becomes a run named by its path below LOGDIR. Scalars, histograms, PR curves, text and "
+        "hparams-plugin data are imported; images, audio and graphs are counted and skipped. Importing "
+        "again stores nothing twice and picks up what was appended since. A corrupt or truncated record "
+        "is reported with its file and offset, and the rest is imported.",
+    )
+    tensorboard.add_argument("logdir", metavar="LOGDIR", help="the TensorBoard log directory")
+    tensorboard.add_argument(
+        "--project", "-p", default=None, help="project to import into [default: LOGDIR's folder name]"
+    )
+    tensorboard.add_argument(
+        "--server",
+        default=None,
+        metavar="HOST:PORT",
+        help="server address [env TRACKER_SERVER; default 127.0.0.1:6065]",
+    )
+    tensorboard.add_argument("--token", default=None, help="API token [env TRACKER_TOKEN]")
+    tensorboard.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    tensorboard.set_defaults(func=_guard(cmd_import_tensorboard))
     return parser
 
 

@@ -1,5 +1,6 @@
-"""Initial schema: projects, runs (with their hyperparameter group key), typed hparams, series,
-scalar chunks (with block digests), summaries, histograms, the ingest ledger.
+"""Initial schema: projects, runs (with their hyperparameter group key and custom-scalars layout),
+typed hparams, series, scalar chunks (with block digests), summaries, histograms, PR curves, texts,
+the ingest ledger.
 
 Revision ID: 0001
 Revises:
@@ -41,6 +42,7 @@ def upgrade() -> None:
         sa.Column("created_at", Timestamp, nullable=False),
         sa.Column("updated_at", Timestamp, nullable=False),
         sa.Column("finished_at", Timestamp, nullable=True),
+        sa.Column("custom_scalars", sa.Text(), nullable=True),
         sa.CheckConstraint(
             "status IN ('running', 'finished', 'failed', 'killed')", name=op.f("ck_runs_status")
         ),
@@ -73,6 +75,7 @@ def upgrade() -> None:
         sa.Column("run_id", sa.String(length=32), nullable=False),
         sa.Column("writer_id", sa.String(length=64), nullable=False),
         sa.Column("last_seq", sa.BigInteger(), nullable=False),
+        sa.Column("position", sa.BigInteger(), nullable=False),
         sa.Column("updated_at", Timestamp, nullable=False),
         sa.ForeignKeyConstraint(
             ["run_id"], ["runs.id"], name=op.f("fk_ingest_cursors_run_id_runs"), ondelete="CASCADE"
@@ -85,7 +88,9 @@ def upgrade() -> None:
         sa.Column("run_id", sa.String(length=32), nullable=False),
         sa.Column("kind", sa.String(length=16), nullable=False),
         sa.Column("tag", sa.String(length=256), nullable=False),
-        sa.CheckConstraint("kind IN ('scalar', 'histogram')", name=op.f("ck_series_kind")),
+        sa.CheckConstraint(
+            "kind IN ('scalar', 'histogram', 'pr_curve', 'text')", name=op.f("ck_series_kind")
+        ),
         sa.ForeignKeyConstraint(
             ["run_id"], ["runs.id"], name=op.f("fk_series_run_id_runs"), ondelete="CASCADE"
         ),
@@ -147,17 +152,47 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_scalar_chunks")),
     )
     op.create_index(op.f("ix_scalar_chunks_series_id_id"), "scalar_chunks", ["series_id", "id"])
+    op.create_table(
+        "pr_curves",
+        sa.Column("id", Id64, nullable=False),
+        sa.Column("series_id", Id64, nullable=False),
+        sa.Column("step", sa.BigInteger(), nullable=False),
+        sa.Column("wall_time", sa.Double(), nullable=False),
+        sa.Column("num_thresholds", sa.Integer(), nullable=False),
+        sa.Column("data", sa.LargeBinary(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["series_id"], ["series.id"], name=op.f("fk_pr_curves_series_id_series"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_pr_curves")),
+    )
+    op.create_index(op.f("ix_pr_curves_series_id_step"), "pr_curves", ["series_id", "step"])
+    op.create_table(
+        "texts",
+        sa.Column("id", Id64, nullable=False),
+        sa.Column("series_id", Id64, nullable=False),
+        sa.Column("step", sa.BigInteger(), nullable=False),
+        sa.Column("wall_time", sa.Double(), nullable=False),
+        sa.Column("text", sa.Text(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["series_id"], ["series.id"], name=op.f("fk_texts_series_id_series"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_texts")),
+    )
+    op.create_index(op.f("ix_texts_series_id_step"), "texts", ["series_id", "step"])
     if op.get_bind().dialect.name == "postgresql":
         # Float bytes barely compress; pglz's attempt costs ~8x ingest speed. Store them as they are.
         for table, columns in {
             "scalar_chunks": ("steps", "wall_times", "values"),
             "histograms": ("bucket_limits", "bucket_counts"),
+            "pr_curves": ("data",),
         }.items():
             for column in columns:
                 op.execute(f'ALTER TABLE {table} ALTER COLUMN "{column}" SET STORAGE EXTERNAL')
 
 
 def downgrade() -> None:
+    op.drop_table("texts")
+    op.drop_table("pr_curves")
     op.drop_table("scalar_chunks")
     op.drop_table("metric_summaries")
     op.drop_table("histograms")

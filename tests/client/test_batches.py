@@ -11,6 +11,7 @@ import pytest
 
 from tracker_client._proto import tracker_pb2 as pb
 from tracker_client.batches import Column, EncodedBatch, PointBuffer, encode_batches
+from tracker_client.convert import histogram_to_proto
 from tracker_client.histogram import summarize
 from tracker_client.records import Histogram
 
@@ -62,7 +63,11 @@ def _encode(
         writer_id=WRITER_ID,
         first_seq=first_seq,
         columns=columns,
-        histograms=histograms or {},
+        entries={
+            "histograms": {
+                tag: [histogram_to_proto(h) for h in items] for tag, items in (histograms or {}).items()
+            }
+        },
         max_bytes=max_bytes,
     )
 
@@ -265,18 +270,18 @@ def test_drain_regroups_calls_into_columns_and_leaves_the_buffer_empty() -> None
     buffer = PointBuffer()
     _log(buffer, {"loss": 1.0, "acc": 0.1}, step=0, wall=10.0)
     _log(buffer, {"loss": 2.0, "acc": 0.2}, step=1, wall=11.0)
-    hist = summarize([1.0], step=0, wall_time=0.0)
-    buffer.histograms["h"] = [hist]
-    columns, histograms = buffer.drain()
-    assert histograms == {"h": [hist]}
+    hist = histogram_to_proto(summarize([1.0], step=0, wall_time=0.0))
+    buffer.add_entry("histograms", "h", hist)
+    columns, entries = buffer.drain()
+    assert entries == {"histograms": {"h": [hist]}, "pr_curves": {}, "texts": {}}
     assert {
         tag: (c.steps.tolist(), c.values.tolist(), c.wall_times.tolist()) for tag, c in columns.items()
     } == {
         "loss": ([0, 1], [1.0, 2.0], [10.0, 11.0]),
         "acc": ([0, 1], [0.1, 0.2], [10.0, 11.0]),
     }
-    assert buffer.histograms == {} and buffer.points == 0 and len(buffer.values) == 0
-    assert buffer.drain() == ({}, {})
+    assert buffer.points == 0 and len(buffer.values) == 0
+    assert buffer.drain() == ({}, {"histograms": {}, "pr_curves": {}, "texts": {}})
 
 
 def test_calls_with_different_tags_keep_each_tags_logged_order() -> None:

@@ -46,13 +46,13 @@ def test_sigterm_during_ingest_commits_whole_batches_and_exits_cleanly(tmp_path:
         thread.start()
         with tracker.Api(server=address) as api:
             _wait(lambda: any(t.count >= 50_000 for t in api.tags(run.id)), 60, "50,000 points to be stored")
-        acked_before = run._sender._acked_seq
+        acked_before = run._sender.acked_seq
         assert server.terminate(timeout=60) == 0
         assert "Stopped" in server.output
         _wait(lambda: bool(failure) or not thread.is_alive(), 30, "the client to see the shutdown")
         stop.set()
         thread.join(timeout=30)
-        acked_after = run._sender._acked_seq
+        acked_after = run._sender.acked_seq
         with pytest.raises(tracker.UnavailableError):
             run.finish(timeout=10)
 

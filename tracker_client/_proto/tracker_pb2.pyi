@@ -23,6 +23,8 @@ class SeriesKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     SERIES_KIND_UNSPECIFIED: _ClassVar[SeriesKind]
     SERIES_KIND_SCALAR: _ClassVar[SeriesKind]
     SERIES_KIND_HISTOGRAM: _ClassVar[SeriesKind]
+    SERIES_KIND_PR_CURVE: _ClassVar[SeriesKind]
+    SERIES_KIND_TEXT: _ClassVar[SeriesKind]
 
 class ValueType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -58,6 +60,8 @@ RUN_STATUS_KILLED: RunStatus
 SERIES_KIND_UNSPECIFIED: SeriesKind
 SERIES_KIND_SCALAR: SeriesKind
 SERIES_KIND_HISTOGRAM: SeriesKind
+SERIES_KIND_PR_CURVE: SeriesKind
+SERIES_KIND_TEXT: SeriesKind
 VALUE_TYPE_UNSPECIFIED: ValueType
 VALUE_TYPE_NUMBER: ValueType
 VALUE_TYPE_STRING: ValueType
@@ -87,7 +91,7 @@ class HParamValue(_message.Message):
     def __init__(self, float_value: _Optional[float] = ..., int_value: _Optional[int] = ..., string_value: _Optional[str] = ..., bool_value: _Optional[bool] = ...) -> None: ...
 
 class Run(_message.Message):
-    __slots__ = ("id", "project", "name", "status", "hparams", "created_at", "finished_at")
+    __slots__ = ("id", "project", "name", "status", "hparams", "created_at", "finished_at", "custom_scalars")
     class HparamsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -102,6 +106,7 @@ class Run(_message.Message):
     HPARAMS_FIELD_NUMBER: _ClassVar[int]
     CREATED_AT_FIELD_NUMBER: _ClassVar[int]
     FINISHED_AT_FIELD_NUMBER: _ClassVar[int]
+    CUSTOM_SCALARS_FIELD_NUMBER: _ClassVar[int]
     id: str
     project: str
     name: str
@@ -109,7 +114,8 @@ class Run(_message.Message):
     hparams: _containers.MessageMap[str, HParamValue]
     created_at: _timestamp_pb2.Timestamp
     finished_at: _timestamp_pb2.Timestamp
-    def __init__(self, id: _Optional[str] = ..., project: _Optional[str] = ..., name: _Optional[str] = ..., status: _Optional[_Union[RunStatus, str]] = ..., hparams: _Optional[_Mapping[str, HParamValue]] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., finished_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    custom_scalars: str
+    def __init__(self, id: _Optional[str] = ..., project: _Optional[str] = ..., name: _Optional[str] = ..., status: _Optional[_Union[RunStatus, str]] = ..., hparams: _Optional[_Mapping[str, HParamValue]] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., finished_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., custom_scalars: _Optional[str] = ...) -> None: ...
 
 class CreateRunRequest(_message.Message):
     __slots__ = ("project", "name", "hparams")
@@ -173,6 +179,34 @@ class FinishRunResponse(_message.Message):
     run: Run
     def __init__(self, run: _Optional[_Union[Run, _Mapping]] = ...) -> None: ...
 
+class SetCustomScalarsRequest(_message.Message):
+    __slots__ = ("run_id", "layout")
+    RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    LAYOUT_FIELD_NUMBER: _ClassVar[int]
+    run_id: str
+    layout: str
+    def __init__(self, run_id: _Optional[str] = ..., layout: _Optional[str] = ...) -> None: ...
+
+class SetCustomScalarsResponse(_message.Message):
+    __slots__ = ("run",)
+    RUN_FIELD_NUMBER: _ClassVar[int]
+    run: Run
+    def __init__(self, run: _Optional[_Union[Run, _Mapping]] = ...) -> None: ...
+
+class PurgeStepsRequest(_message.Message):
+    __slots__ = ("run_id", "from_step")
+    RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    FROM_STEP_FIELD_NUMBER: _ClassVar[int]
+    run_id: str
+    from_step: int
+    def __init__(self, run_id: _Optional[str] = ..., from_step: _Optional[int] = ...) -> None: ...
+
+class PurgeStepsResponse(_message.Message):
+    __slots__ = ("removed",)
+    REMOVED_FIELD_NUMBER: _ClassVar[int]
+    removed: int
+    def __init__(self, removed: _Optional[int] = ...) -> None: ...
+
 class GetRunRequest(_message.Message):
     __slots__ = ("run_id",)
     RUN_ID_FIELD_NUMBER: _ClassVar[int]
@@ -229,6 +263,22 @@ class ListProjectsResponse(_message.Message):
     next_page_token: str
     def __init__(self, projects: _Optional[_Iterable[_Union[Project, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
+class GetCursorRequest(_message.Message):
+    __slots__ = ("run_id", "writer_id")
+    RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    WRITER_ID_FIELD_NUMBER: _ClassVar[int]
+    run_id: str
+    writer_id: str
+    def __init__(self, run_id: _Optional[str] = ..., writer_id: _Optional[str] = ...) -> None: ...
+
+class GetCursorResponse(_message.Message):
+    __slots__ = ("last_seq", "position")
+    LAST_SEQ_FIELD_NUMBER: _ClassVar[int]
+    POSITION_FIELD_NUMBER: _ClassVar[int]
+    last_seq: int
+    position: int
+    def __init__(self, last_seq: _Optional[int] = ..., position: _Optional[int] = ...) -> None: ...
+
 class ScalarColumn(_message.Message):
     __slots__ = ("tag", "steps", "wall_times", "values")
     TAG_FIELD_NUMBER: _ClassVar[int]
@@ -273,19 +323,63 @@ class HistogramColumn(_message.Message):
     histograms: _containers.RepeatedCompositeFieldContainer[Histogram]
     def __init__(self, tag: _Optional[str] = ..., histograms: _Optional[_Iterable[_Union[Histogram, _Mapping]]] = ...) -> None: ...
 
+class PrCurve(_message.Message):
+    __slots__ = ("step", "wall_time", "num_thresholds", "values")
+    STEP_FIELD_NUMBER: _ClassVar[int]
+    WALL_TIME_FIELD_NUMBER: _ClassVar[int]
+    NUM_THRESHOLDS_FIELD_NUMBER: _ClassVar[int]
+    VALUES_FIELD_NUMBER: _ClassVar[int]
+    step: int
+    wall_time: float
+    num_thresholds: int
+    values: _containers.RepeatedScalarFieldContainer[float]
+    def __init__(self, step: _Optional[int] = ..., wall_time: _Optional[float] = ..., num_thresholds: _Optional[int] = ..., values: _Optional[_Iterable[float]] = ...) -> None: ...
+
+class PrCurveColumn(_message.Message):
+    __slots__ = ("tag", "curves")
+    TAG_FIELD_NUMBER: _ClassVar[int]
+    CURVES_FIELD_NUMBER: _ClassVar[int]
+    tag: str
+    curves: _containers.RepeatedCompositeFieldContainer[PrCurve]
+    def __init__(self, tag: _Optional[str] = ..., curves: _Optional[_Iterable[_Union[PrCurve, _Mapping]]] = ...) -> None: ...
+
+class Text(_message.Message):
+    __slots__ = ("step", "wall_time", "text")
+    STEP_FIELD_NUMBER: _ClassVar[int]
+    WALL_TIME_FIELD_NUMBER: _ClassVar[int]
+    TEXT_FIELD_NUMBER: _ClassVar[int]
+    step: int
+    wall_time: float
+    text: str
+    def __init__(self, step: _Optional[int] = ..., wall_time: _Optional[float] = ..., text: _Optional[str] = ...) -> None: ...
+
+class TextColumn(_message.Message):
+    __slots__ = ("tag", "texts")
+    TAG_FIELD_NUMBER: _ClassVar[int]
+    TEXTS_FIELD_NUMBER: _ClassVar[int]
+    tag: str
+    texts: _containers.RepeatedCompositeFieldContainer[Text]
+    def __init__(self, tag: _Optional[str] = ..., texts: _Optional[_Iterable[_Union[Text, _Mapping]]] = ...) -> None: ...
+
 class WriteBatch(_message.Message):
-    __slots__ = ("run_id", "writer_id", "seq", "scalars", "histograms")
+    __slots__ = ("run_id", "writer_id", "seq", "scalars", "histograms", "pr_curves", "texts", "position")
     RUN_ID_FIELD_NUMBER: _ClassVar[int]
     WRITER_ID_FIELD_NUMBER: _ClassVar[int]
     SEQ_FIELD_NUMBER: _ClassVar[int]
     SCALARS_FIELD_NUMBER: _ClassVar[int]
     HISTOGRAMS_FIELD_NUMBER: _ClassVar[int]
+    PR_CURVES_FIELD_NUMBER: _ClassVar[int]
+    TEXTS_FIELD_NUMBER: _ClassVar[int]
+    POSITION_FIELD_NUMBER: _ClassVar[int]
     run_id: str
     writer_id: str
     seq: int
     scalars: _containers.RepeatedCompositeFieldContainer[ScalarColumn]
     histograms: _containers.RepeatedCompositeFieldContainer[HistogramColumn]
-    def __init__(self, run_id: _Optional[str] = ..., writer_id: _Optional[str] = ..., seq: _Optional[int] = ..., scalars: _Optional[_Iterable[_Union[ScalarColumn, _Mapping]]] = ..., histograms: _Optional[_Iterable[_Union[HistogramColumn, _Mapping]]] = ...) -> None: ...
+    pr_curves: _containers.RepeatedCompositeFieldContainer[PrCurveColumn]
+    texts: _containers.RepeatedCompositeFieldContainer[TextColumn]
+    position: int
+    def __init__(self, run_id: _Optional[str] = ..., writer_id: _Optional[str] = ..., seq: _Optional[int] = ..., scalars: _Optional[_Iterable[_Union[ScalarColumn, _Mapping]]] = ..., histograms: _Optional[_Iterable[_Union[HistogramColumn, _Mapping]]] = ..., pr_curves: _Optional[_Iterable[_Union[PrCurveColumn, _Mapping]]] = ..., texts: _Optional[_Iterable[_Union[TextColumn, _Mapping]]] = ..., position: _Optional[int] = ...) -> None: ...
 
 class WriteAck(_message.Message):
     __slots__ = ("writer_id", "seq", "duplicate")
@@ -310,18 +404,24 @@ class ScalarColumnBytes(_message.Message):
     def __init__(self, tag: _Optional[str] = ..., steps: _Optional[bytes] = ..., wall_times: _Optional[bytes] = ..., values: _Optional[bytes] = ...) -> None: ...
 
 class WriteBatchBytes(_message.Message):
-    __slots__ = ("run_id", "writer_id", "seq", "scalars", "histograms")
+    __slots__ = ("run_id", "writer_id", "seq", "scalars", "histograms", "pr_curves", "texts", "position")
     RUN_ID_FIELD_NUMBER: _ClassVar[int]
     WRITER_ID_FIELD_NUMBER: _ClassVar[int]
     SEQ_FIELD_NUMBER: _ClassVar[int]
     SCALARS_FIELD_NUMBER: _ClassVar[int]
     HISTOGRAMS_FIELD_NUMBER: _ClassVar[int]
+    PR_CURVES_FIELD_NUMBER: _ClassVar[int]
+    TEXTS_FIELD_NUMBER: _ClassVar[int]
+    POSITION_FIELD_NUMBER: _ClassVar[int]
     run_id: str
     writer_id: str
     seq: int
     scalars: _containers.RepeatedCompositeFieldContainer[ScalarColumnBytes]
     histograms: _containers.RepeatedCompositeFieldContainer[HistogramColumn]
-    def __init__(self, run_id: _Optional[str] = ..., writer_id: _Optional[str] = ..., seq: _Optional[int] = ..., scalars: _Optional[_Iterable[_Union[ScalarColumnBytes, _Mapping]]] = ..., histograms: _Optional[_Iterable[_Union[HistogramColumn, _Mapping]]] = ...) -> None: ...
+    pr_curves: _containers.RepeatedCompositeFieldContainer[PrCurveColumn]
+    texts: _containers.RepeatedCompositeFieldContainer[TextColumn]
+    position: int
+    def __init__(self, run_id: _Optional[str] = ..., writer_id: _Optional[str] = ..., seq: _Optional[int] = ..., scalars: _Optional[_Iterable[_Union[ScalarColumnBytes, _Mapping]]] = ..., histograms: _Optional[_Iterable[_Union[HistogramColumn, _Mapping]]] = ..., pr_curves: _Optional[_Iterable[_Union[PrCurveColumn, _Mapping]]] = ..., texts: _Optional[_Iterable[_Union[TextColumn, _Mapping]]] = ..., position: _Optional[int] = ...) -> None: ...
 
 class ScalarSummary(_message.Message):
     __slots__ = ("count", "last_step", "last_value", "last_wall_time", "min_value", "max_value", "first_nonfinite_step")
@@ -512,6 +612,42 @@ class HistogramPage(_message.Message):
     HISTOGRAMS_FIELD_NUMBER: _ClassVar[int]
     histograms: _containers.RepeatedCompositeFieldContainer[Histogram]
     def __init__(self, histograms: _Optional[_Iterable[_Union[Histogram, _Mapping]]] = ...) -> None: ...
+
+class ReadPrCurvesRequest(_message.Message):
+    __slots__ = ("run_id", "tag", "start_step", "end_step")
+    RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    TAG_FIELD_NUMBER: _ClassVar[int]
+    START_STEP_FIELD_NUMBER: _ClassVar[int]
+    END_STEP_FIELD_NUMBER: _ClassVar[int]
+    run_id: str
+    tag: str
+    start_step: int
+    end_step: int
+    def __init__(self, run_id: _Optional[str] = ..., tag: _Optional[str] = ..., start_step: _Optional[int] = ..., end_step: _Optional[int] = ...) -> None: ...
+
+class PrCurvePage(_message.Message):
+    __slots__ = ("curves",)
+    CURVES_FIELD_NUMBER: _ClassVar[int]
+    curves: _containers.RepeatedCompositeFieldContainer[PrCurve]
+    def __init__(self, curves: _Optional[_Iterable[_Union[PrCurve, _Mapping]]] = ...) -> None: ...
+
+class ReadTextsRequest(_message.Message):
+    __slots__ = ("run_id", "tag", "start_step", "end_step")
+    RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    TAG_FIELD_NUMBER: _ClassVar[int]
+    START_STEP_FIELD_NUMBER: _ClassVar[int]
+    END_STEP_FIELD_NUMBER: _ClassVar[int]
+    run_id: str
+    tag: str
+    start_step: int
+    end_step: int
+    def __init__(self, run_id: _Optional[str] = ..., tag: _Optional[str] = ..., start_step: _Optional[int] = ..., end_step: _Optional[int] = ...) -> None: ...
+
+class TextPage(_message.Message):
+    __slots__ = ("texts",)
+    TEXTS_FIELD_NUMBER: _ClassVar[int]
+    texts: _containers.RepeatedCompositeFieldContainer[Text]
+    def __init__(self, texts: _Optional[_Iterable[_Union[Text, _Mapping]]] = ...) -> None: ...
 
 class Interval(_message.Message):
     __slots__ = ("min", "max", "min_open", "max_open")

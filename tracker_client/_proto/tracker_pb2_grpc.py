@@ -52,6 +52,16 @@ class RunServiceStub:
                 request_serializer=tracker__client_dot___proto_dot_tracker__pb2.FinishRunRequest.SerializeToString,
                 response_deserializer=tracker__client_dot___proto_dot_tracker__pb2.FinishRunResponse.FromString,
                 _registered_method=True)
+        self.SetCustomScalars = channel.unary_unary(
+                '/tracker.v1.RunService/SetCustomScalars',
+                request_serializer=tracker__client_dot___proto_dot_tracker__pb2.SetCustomScalarsRequest.SerializeToString,
+                response_deserializer=tracker__client_dot___proto_dot_tracker__pb2.SetCustomScalarsResponse.FromString,
+                _registered_method=True)
+        self.PurgeSteps = channel.unary_unary(
+                '/tracker.v1.RunService/PurgeSteps',
+                request_serializer=tracker__client_dot___proto_dot_tracker__pb2.PurgeStepsRequest.SerializeToString,
+                response_deserializer=tracker__client_dot___proto_dot_tracker__pb2.PurgeStepsResponse.FromString,
+                _registered_method=True)
         self.GetRun = channel.unary_unary(
                 '/tracker.v1.RunService/GetRun',
                 request_serializer=tracker__client_dot___proto_dot_tracker__pb2.GetRunRequest.SerializeToString,
@@ -97,6 +107,21 @@ class RunServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def SetCustomScalars(self, request, context):
+        """Stores a custom-scalars layout with the run (TensorBoard's custom scalars plugin), as JSON.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PurgeSteps(self, request, context):
+        """Drops every point, histogram, PR curve and text of the run at or after a step (TensorBoard's
+        purge_step: a restarted job rewinds to its last checkpoint).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def GetRun(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -133,6 +158,16 @@ def add_RunServiceServicer_to_server(servicer, server):
                     servicer.FinishRun,
                     request_deserializer=tracker__client_dot___proto_dot_tracker__pb2.FinishRunRequest.FromString,
                     response_serializer=tracker__client_dot___proto_dot_tracker__pb2.FinishRunResponse.SerializeToString,
+            ),
+            'SetCustomScalars': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetCustomScalars,
+                    request_deserializer=tracker__client_dot___proto_dot_tracker__pb2.SetCustomScalarsRequest.FromString,
+                    response_serializer=tracker__client_dot___proto_dot_tracker__pb2.SetCustomScalarsResponse.SerializeToString,
+            ),
+            'PurgeSteps': grpc.unary_unary_rpc_method_handler(
+                    servicer.PurgeSteps,
+                    request_deserializer=tracker__client_dot___proto_dot_tracker__pb2.PurgeStepsRequest.FromString,
+                    response_serializer=tracker__client_dot___proto_dot_tracker__pb2.PurgeStepsResponse.SerializeToString,
             ),
             'GetRun': grpc.unary_unary_rpc_method_handler(
                     servicer.GetRun,
@@ -234,6 +269,60 @@ class RunService:
             '/tracker.v1.RunService/FinishRun',
             tracker__client_dot___proto_dot_tracker__pb2.FinishRunRequest.SerializeToString,
             tracker__client_dot___proto_dot_tracker__pb2.FinishRunResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetCustomScalars(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tracker.v1.RunService/SetCustomScalars',
+            tracker__client_dot___proto_dot_tracker__pb2.SetCustomScalarsRequest.SerializeToString,
+            tracker__client_dot___proto_dot_tracker__pb2.SetCustomScalarsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PurgeSteps(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tracker.v1.RunService/PurgeSteps',
+            tracker__client_dot___proto_dot_tracker__pb2.PurgeStepsRequest.SerializeToString,
+            tracker__client_dot___proto_dot_tracker__pb2.PurgeStepsResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -348,6 +437,11 @@ class IngestServiceStub:
                 request_serializer=tracker__client_dot___proto_dot_tracker__pb2.WriteBatch.SerializeToString,
                 response_deserializer=tracker__client_dot___proto_dot_tracker__pb2.WriteAck.FromString,
                 _registered_method=True)
+        self.GetCursor = channel.unary_unary(
+                '/tracker.v1.IngestService/GetCursor',
+                request_serializer=tracker__client_dot___proto_dot_tracker__pb2.GetCursorRequest.SerializeToString,
+                response_deserializer=tracker__client_dot___proto_dot_tracker__pb2.GetCursorResponse.FromString,
+                _registered_method=True)
 
 
 class IngestServiceServicer:
@@ -372,6 +466,14 @@ class IngestServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetCursor(self, request, context):
+        """Where a writer stands: the last batch committed and the position it carried, so a client
+        that lost its state (an importer run again, a sync interrupted) resumes after it.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_IngestServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -384,6 +486,11 @@ def add_IngestServiceServicer_to_server(servicer, server):
                     servicer.WriteOne,
                     request_deserializer=tracker__client_dot___proto_dot_tracker__pb2.WriteBatch.FromString,
                     response_serializer=tracker__client_dot___proto_dot_tracker__pb2.WriteAck.SerializeToString,
+            ),
+            'GetCursor': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetCursor,
+                    request_deserializer=tracker__client_dot___proto_dot_tracker__pb2.GetCursorRequest.FromString,
+                    response_serializer=tracker__client_dot___proto_dot_tracker__pb2.GetCursorResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -453,6 +560,33 @@ class IngestService:
             metadata,
             _registered_method=True)
 
+    @staticmethod
+    def GetCursor(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tracker.v1.IngestService/GetCursor',
+            tracker__client_dot___proto_dot_tracker__pb2.GetCursorRequest.SerializeToString,
+            tracker__client_dot___proto_dot_tracker__pb2.GetCursorResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
 
 class ReadServiceStub:
     """---------------------------------------------------------------------------------------------
@@ -490,6 +624,16 @@ class ReadServiceStub:
                 '/tracker.v1.ReadService/ReadDistributions',
                 request_serializer=tracker__client_dot___proto_dot_tracker__pb2.ReadDistributionsRequest.SerializeToString,
                 response_deserializer=tracker__client_dot___proto_dot_tracker__pb2.DistributionPage.FromString,
+                _registered_method=True)
+        self.ReadPrCurves = channel.unary_stream(
+                '/tracker.v1.ReadService/ReadPrCurves',
+                request_serializer=tracker__client_dot___proto_dot_tracker__pb2.ReadPrCurvesRequest.SerializeToString,
+                response_deserializer=tracker__client_dot___proto_dot_tracker__pb2.PrCurvePage.FromString,
+                _registered_method=True)
+        self.ReadTexts = channel.unary_stream(
+                '/tracker.v1.ReadService/ReadTexts',
+                request_serializer=tracker__client_dot___proto_dot_tracker__pb2.ReadTextsRequest.SerializeToString,
+                response_deserializer=tracker__client_dot___proto_dot_tracker__pb2.TextPage.FromString,
                 _registered_method=True)
 
 
@@ -537,6 +681,20 @@ class ReadServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ReadPrCurves(self, request, context):
+        """Every PR curve of a tag ordered by step.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReadTexts(self, request, context):
+        """Every text of a tag ordered by step.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ReadServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -564,6 +722,16 @@ def add_ReadServiceServicer_to_server(servicer, server):
                     servicer.ReadDistributions,
                     request_deserializer=tracker__client_dot___proto_dot_tracker__pb2.ReadDistributionsRequest.FromString,
                     response_serializer=tracker__client_dot___proto_dot_tracker__pb2.DistributionPage.SerializeToString,
+            ),
+            'ReadPrCurves': grpc.unary_stream_rpc_method_handler(
+                    servicer.ReadPrCurves,
+                    request_deserializer=tracker__client_dot___proto_dot_tracker__pb2.ReadPrCurvesRequest.FromString,
+                    response_serializer=tracker__client_dot___proto_dot_tracker__pb2.PrCurvePage.SerializeToString,
+            ),
+            'ReadTexts': grpc.unary_stream_rpc_method_handler(
+                    servicer.ReadTexts,
+                    request_deserializer=tracker__client_dot___proto_dot_tracker__pb2.ReadTextsRequest.FromString,
+                    response_serializer=tracker__client_dot___proto_dot_tracker__pb2.TextPage.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -704,6 +872,60 @@ class ReadService:
             '/tracker.v1.ReadService/ReadDistributions',
             tracker__client_dot___proto_dot_tracker__pb2.ReadDistributionsRequest.SerializeToString,
             tracker__client_dot___proto_dot_tracker__pb2.DistributionPage.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReadPrCurves(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/tracker.v1.ReadService/ReadPrCurves',
+            tracker__client_dot___proto_dot_tracker__pb2.ReadPrCurvesRequest.SerializeToString,
+            tracker__client_dot___proto_dot_tracker__pb2.PrCurvePage.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReadTexts(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/tracker.v1.ReadService/ReadTexts',
+            tracker__client_dot___proto_dot_tracker__pb2.ReadTextsRequest.SerializeToString,
+            tracker__client_dot___proto_dot_tracker__pb2.TextPage.FromString,
             options,
             channel_credentials,
             insecure,

@@ -13,10 +13,11 @@ from collections.abc import Sequence
 import numpy as np
 from sqlalchemy import Connection
 
+from tracker_client.histogram import histogram_problem
 from tracker_server.domain import limits
 from tracker_server.domain.downsample import chunk_digest
 from tracker_server.domain.errors import FailedPrecondition, InvalidArgument, NotFound
-from tracker_server.domain.model import Histogram, ScalarColumn, WriteBatch, WriteResult
+from tracker_server.domain.model import Histogram, PrCurve, ScalarColumn, Text, WriteBatch, WriteResult
 from tracker_server.domain.summaries import merge, summarize
 from tracker_server.domain.validation import check_name, check_run_id
 from tracker_server.store import ingest as store
@@ -35,7 +36,7 @@ def validate(batch: WriteBatch) -> None:
     check_name("writer_id", batch.writer_id)
     if batch.seq < 1:
         raise InvalidArgument("seq must be >= 1 (a writer numbers its batches 1, 2, 3, ...)")
-    columns = len(batch.scalars) + len(batch.histograms)
+    columns = len(batch.scalars) + len(batch.histograms) + len(batch.pr_curves) + len(batch.texts)
     if columns > limits.MAX_COLUMNS_PER_BATCH:
         raise InvalidArgument(f"batch has {columns} columns; the limit is {limits.MAX_COLUMNS_PER_BATCH}")
     if batch.points > limits.MAX_POINTS_PER_BATCH:
@@ -50,6 +51,48 @@ def validate(batch: WriteBatch) -> None:
             raise InvalidArgument(f"histograms[{i}] (tag {tag!r}) has no histograms")
         for j, histogram in enumerate(histograms):
             _check_histogram(f"histograms[{i}].histograms[{j}] (tag {tag!r})", histogram)
+    for i, (tag, curves) in enumerate(batch.pr_curves):
+        check_name(f"pr_curves[{i}].tag", tag)
+        if not curves:
+            raise InvalidArgument(f"pr_curves[{i}] (tag {tag!r}) has no curves")
+        for j, curve in enumerate(curves):
+            _check_pr_curve(f"pr_curves[{i}].curves[{j}] (tag {tag!r})", curve)
+    for i, (tag, texts) in enumerate(batch.texts):
+        check_name(f"texts[{i}].tag", tag)
+        if not texts:
+            raise InvalidArgument(f"texts[{i}] (tag {tag!r}) has no texts")
+        for j, text in enumerate(texts):
+            _check_text(f"texts[{i}].texts[{j}] (tag {tag!r})", text)
+
+
+def _check_point(where: str, step: int, wall_time: float) -> None:
+    if step < 0:
+        raise InvalidArgument(f"{where}.step must be >= 0, got {step}")
+    if not np.isfinite(wall_time):
+        raise InvalidArgument(f"{where}.wall_time must be finite")
+
+
+def _check_pr_curve(where: str, curve: PrCurve) -> None:
+    _check_point(where, curve.step, curve.wall_time)
+    n = curve.num_thresholds
+    if not 1 <= n <= limits.MAX_PR_THRESHOLDS:
+        raise InvalidArgument(f"{where}.num_thresholds must be 1-{limits.MAX_PR_THRESHOLDS}, got {n}")
+    if curve.data.size != 6 * n:
+        raise InvalidArgument(
+            f"{where}.values must hold 6 rows of num_thresholds = {n} values ({6 * n}), got {curve.data.size}"
+        )
+    if np.isinf(curve.data).any():
+        raise InvalidArgument(f"{where}.values must not be infinite")
+
+
+def _check_text(where: str, text: Text) -> None:
+    _check_point(where, text.step, text.wall_time)
+    if len(text.text) > limits.MAX_TEXT_LENGTH:
+        raise InvalidArgument(
+            f"{where}.text is {len(text.text)} characters long; the limit is {limits.MAX_TEXT_LENGTH}"
+        )
+    if "\x00" in text.text:
+        raise InvalidArgument(f"{where}.text contains a NUL character")
 
 
 def _check_scalars(where: str, column: ScalarColumn) -> None:
@@ -70,34 +113,13 @@ def _check_scalars(where: str, column: ScalarColumn) -> None:
 
 
 def _check_histogram(where: str, h: Histogram) -> None:
-    if h.step < 0:
-        raise InvalidArgument(f"{where}.step must be >= 0, got {h.step}")
-    if not np.isfinite(h.wall_time):
-        raise InvalidArgument(f"{where}.wall_time must be finite")
-    n = h.bucket_limits.size
-    if h.bucket_counts.size != n:
+    _check_point(where, h.step, h.wall_time)
+    if h.bucket_limits.size > limits.MAX_HISTOGRAM_BUCKETS:
         raise InvalidArgument(
-            f"{where}: bucket_limits and bucket_counts must have equal lengths, "
-            f"got {n} and {h.bucket_counts.size}"
+            f"{where} has {h.bucket_limits.size} buckets; the limit is {limits.MAX_HISTOGRAM_BUCKETS}"
         )
-    if n > limits.MAX_HISTOGRAM_BUCKETS:
-        raise InvalidArgument(f"{where} has {n} buckets; the limit is {limits.MAX_HISTOGRAM_BUCKETS}")
-    edges = h.bucket_limits
-    if np.isnan(edges).any() or (n > 1 and (edges[1:] < edges[:-1]).any()):
-        raise InvalidArgument(f"{where}.bucket_limits must be increasing and not NaN")
-    counts = h.bucket_counts
-    if not np.isfinite(counts).all() or (counts < 0).any():
-        raise InvalidArgument(f"{where}.bucket_counts must be finite and >= 0")
-    for field in ("count", "nan_count"):
-        value = getattr(h, field)
-        if not np.isfinite(value) or value < 0:
-            raise InvalidArgument(f"{where}.{field} must be finite and >= 0, got {value}")
-    total = float(counts.sum()) + h.nan_count
-    if abs(total - h.count) > 1e-9 * max(1.0, h.count):
-        raise InvalidArgument(
-            f"{where}: buckets do not add up: sum(bucket_counts) + nan_count = {total:g} "
-            f"but count = {h.count:g}"
-        )
+    if (problem := histogram_problem(h)) is not None:
+        raise InvalidArgument(f"{where}: {problem}")
 
 
 def chunk_row(
@@ -166,7 +188,12 @@ def write_batch(db: Database, batch: WriteBatch) -> WriteResult:
                 "before logging to it"
             )
         claim = store.claim_batch(
-            conn, run_id=batch.run_id, writer_id=batch.writer_id, seq=batch.seq, now=now
+            conn,
+            run_id=batch.run_id,
+            writer_id=batch.writer_id,
+            seq=batch.seq,
+            position=batch.position,
+            now=now,
         )
         if not claim.applied:
             if claim.last_seq >= batch.seq:
@@ -186,4 +213,71 @@ def write_batch(db: Database, batch: WriteBatch) -> WriteResult:
         if batch.histograms:
             series = store.lock_series(conn, batch.run_id, "histogram", (tag for tag, _ in batch.histograms))
             store.insert_histograms(conn, series, batch.histograms)
+        if batch.pr_curves:
+            series = store.lock_series(conn, batch.run_id, "pr_curve", (tag for tag, _ in batch.pr_curves))
+            store.insert_pr_curves(conn, series, batch.pr_curves)
+        if batch.texts:
+            series = store.lock_series(conn, batch.run_id, "text", (tag for tag, _ in batch.texts))
+            store.insert_texts(conn, series, batch.texts)
     return WriteResult(seq=batch.seq, duplicate=False)
+
+
+def cursor(db: Database, run_id: str, writer_id: str) -> tuple[int, int]:
+    """(last seq, position) of a writer of a run; (0, 0) when it never committed a batch."""
+    check_run_id(run_id)
+    check_name("writer_id", writer_id)
+    with db.read() as conn:
+        if run_store.run_status(conn, run_id) is None:
+            raise NotFound(f"run {run_id!r} does not exist")
+        return store.cursor(conn, run_id, writer_id)
+
+
+def purge_steps(db: Database, run_id: str, from_step: int) -> int:
+    """Drop every scalar point, histogram, PR curve and text of the run at or after ``from_step``
+    (TensorBoard's purge_step), keeping the summaries right; returns how many were removed."""
+    check_run_id(run_id)
+    if from_step < 0:
+        raise InvalidArgument(f"from_step must be >= 0, got {from_step}")
+    now = dt.datetime.now(dt.UTC)
+    removed = 0
+    with db.write() as conn:
+        if run_store.run_status(conn, run_id) is None:
+            raise NotFound(f"run {run_id!r} does not exist")
+        for series_id in store.scalar_series_of_run(conn, run_id):
+            reaching = store.chunks_of(conn, series_id, reaching=from_step)
+            if not reaching:
+                continue
+            gone = []
+            for chunk in reaching:
+                steps = np.frombuffer(chunk.steps, dtype="<i8")
+                keep = steps < from_step
+                removed += int(steps.size - keep.sum())
+                if not keep.any():
+                    assert chunk.id is not None
+                    gone.append(chunk.id)
+                    continue
+                walls = np.frombuffer(chunk.wall_times, dtype="<f8")[keep]
+                values = np.frombuffer(chunk.values, dtype="<f8")[keep]
+                store.update_chunk(
+                    conn,
+                    chunk_row(
+                        series_id, steps[keep].tobytes(), walls.tobytes(), values.tobytes(), chunk_id=chunk.id
+                    ),
+                )
+            store.delete_chunks(conn, gone)
+            _resummarize(conn, series_id, now)
+        removed += store.delete_entries_from(conn, run_id, from_step)
+        run_store.touch(conn, run_id, now=now)
+    return removed
+
+
+def _resummarize(conn: Connection, series_id: int, now: dt.datetime) -> None:
+    """Recompute a series' summary from the points it still holds (after a purge)."""
+    chunks = store.chunks_of(conn, series_id)
+    if not chunks:
+        store.delete_summary(conn, series_id)
+        return
+    steps = np.frombuffer(b"".join(c.steps for c in chunks), dtype="<i8")
+    walls = np.frombuffer(b"".join(c.wall_times for c in chunks), dtype="<f8")
+    values = np.frombuffer(b"".join(c.values for c in chunks), dtype="<f8")
+    store.save_summaries(conn, {series_id: summarize(steps, walls, values)}, now=now)

@@ -11,7 +11,7 @@ import numpy.typing as npt
 
 HParamValue = int | float | str | bool
 RunStatus = Literal["running", "finished", "failed", "killed"]
-SeriesKind = Literal["scalar", "histogram"]
+SeriesKind = Literal["scalar", "histogram", "pr_curve", "text"]
 T = TypeVar("T")
 
 
@@ -24,6 +24,7 @@ class RunInfo:
     hparams: dict[str, HParamValue]
     created_at: dt.datetime
     finished_at: dt.datetime | None
+    custom_scalars: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +62,23 @@ class Histogram:
 
 
 @dataclass(frozen=True, slots=True, eq=False)
+class PrCurve:
+    """A precision-recall curve: ``data`` is 6 x num_thresholds (TP, FP, TN, FN, precision, recall)."""
+
+    step: int
+    wall_time: float
+    num_thresholds: int
+    data: npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True, slots=True)
+class Text:
+    step: int
+    wall_time: float
+    text: str
+
+
+@dataclass(frozen=True, slots=True, eq=False)
 class WriteBatch:
     """One unit of exactly-once delivery, as decoded from the wire (not yet validated)."""
 
@@ -69,10 +87,18 @@ class WriteBatch:
     seq: int
     scalars: tuple[ScalarColumn, ...]
     histograms: tuple[tuple[str, tuple[Histogram, ...]], ...]
+    pr_curves: tuple[tuple[str, tuple[PrCurve, ...]], ...] = ()
+    texts: tuple[tuple[str, tuple[Text, ...]], ...] = ()
+    position: int = 0
 
     @property
     def points(self) -> int:
-        return sum(c.steps.size for c in self.scalars) + sum(len(h) for _, h in self.histograms)
+        return (
+            sum(c.steps.size for c in self.scalars)
+            + sum(len(h) for _, h in self.histograms)
+            + sum(len(c) for _, c in self.pr_curves)
+            + sum(len(t) for _, t in self.texts)
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -121,11 +121,38 @@ def refresh(index: ProjectIndex, conn: Connection) -> ProjectIndex:
         for r in runs
         if _run_changed(index, row_of, r) or _hparams_changed(index, row_of, r.id, hparams[r.id])
     ]
-    changed_summaries = [s for s in summaries if _summary_changed(index, row_of, s)]
-    if not changed and not changed_summaries:
+    # A run touched recently may also have lost points (a purge): take all its summaries afresh.
+    of_runs = store.summaries(conn, index.project_id, run_ids=[r.id for r in runs]) if runs else []
+    cleared = _lost_metrics(index, row_of, [r.id for r in runs], of_runs)
+    changed_summaries = [s for s in (*summaries, *of_runs) if _summary_changed(index, row_of, s)]
+    if not changed and not changed_summaries and not cleared:
         return _stamped(index, checked_at=checked, same=True)
-    updated = _apply(index, sorted(changed, key=lambda r: (r.created_at, r.id)), hparams, changed_summaries)
+    updated = _apply(
+        index,
+        sorted(changed, key=lambda r: (r.created_at, r.id)),
+        hparams,
+        changed_summaries,
+        cleared=cleared,
+    )
     return _stamped(updated, checked_at=checked)
+
+
+def _lost_metrics(
+    index: ProjectIndex, row_of: dict[str, int], run_ids: Sequence[str], summaries: Sequence[store.SummaryRow]
+) -> list[str]:
+    """The runs among ``run_ids`` that the index holds a metric for that they no longer have."""
+    now_has: dict[str, set[str]] = {}
+    for s in summaries:
+        now_has.setdefault(s.run_id, set()).add(s.tag)
+    lost = []
+    for run_id in run_ids:
+        i = row_of.get(run_id)
+        if i is None:
+            continue
+        had = {tag for tag, column in index.metrics.items() if column.present[i]}
+        if had - now_has.get(run_id, set()):
+            lost.append(run_id)
+    return lost
 
 
 def _stamped(
@@ -181,9 +208,12 @@ def _apply(
     runs: Sequence[store.RunRow],
     hparams: Mapping[str, Mapping[str, HParamValue]],
     summaries: Sequence[store.SummaryRow],
+    *,
+    cleared: Sequence[str] = (),
 ) -> ProjectIndex:
     """A new snapshot with ``runs`` (new or changed, with their complete hyperparameters) and
-    ``summaries`` applied; columns nobody touched are shared with the old snapshot."""
+    ``summaries`` applied, after forgetting every metric of the ``cleared`` runs (their summaries
+    are among ``summaries``); columns nobody touched are shared with the old snapshot."""
     ids, names, statuses = list(index.ids), list(index.names), list(index.statuses)
     created, keys = list(index.created), list(index.group_keys)
     columns: dict[str, list[HParamValue | None]] = {
@@ -213,21 +243,30 @@ def _apply(
     rows = len(ids)
     metrics = {tag: column.grown(rows) for tag, column in index.metrics.items()}
     touched: dict[str, tuple[BoolArray, FloatArray, FloatArray, FloatArray]] = {}
+
+    def arrays(tag: str) -> tuple[BoolArray, FloatArray, FloatArray, FloatArray]:
+        if tag not in touched:
+            old = metrics.get(tag) or MetricColumn(
+                np.zeros(rows, dtype=bool), np.zeros(rows), np.zeros(rows), np.zeros(rows)
+            )
+            touched[tag] = (old.present.copy(), old.last.copy(), old.min.copy(), old.max.copy())
+        return touched[tag]
+
+    for run_id in cleared:
+        i = row_of[run_id]
+        for tag, metric in metrics.items():
+            if metric.present[i]:
+                arrays(tag)[0][i] = False
     for s in summaries:
         i = row_of.get(s.run_id)
         if i is None:
             continue  # the run was not seen yet; the next refresh brings both
-        if s.tag not in touched:
-            old = metrics.get(s.tag) or MetricColumn(
-                np.zeros(rows, dtype=bool), np.zeros(rows), np.zeros(rows), np.zeros(rows)
-            )
-            touched[s.tag] = (old.present.copy(), old.last.copy(), old.min.copy(), old.max.copy())
-        present, last, low, high = touched[s.tag]
+        present, last, low, high = arrays(s.tag)
         present[i] = True
         last[i] = s.last
         low[i] = np.nan if s.min is None else s.min
         high[i] = np.nan if s.max is None else s.max
-    metrics.update({tag: MetricColumn(*arrays) for tag, arrays in touched.items()})
+    metrics.update({tag: MetricColumn(*parts) for tag, parts in touched.items()})
     return ProjectIndex(
         project_id=index.project_id,
         ids=tuple(ids),

@@ -10,7 +10,16 @@ from sqlalchemy import Connection
 
 from tracker_server.domain.errors import InvalidArgument, NotFound
 from tracker_server.domain.histograms import distributions, rebin
-from tracker_server.domain.model import Histogram, Page, ScalarSeries, ScalarSummary, SeriesKind, TagInfo
+from tracker_server.domain.model import (
+    Histogram,
+    Page,
+    PrCurve,
+    ScalarSeries,
+    ScalarSummary,
+    SeriesKind,
+    TagInfo,
+    Text,
+)
 from tracker_server.domain.paging import decode_token, encode_token
 from tracker_server.domain.series import Window, read_series
 from tracker_server.domain.validation import check_name, check_run_id, page_size
@@ -68,7 +77,7 @@ def _tag_info(row: Any) -> TagInfo:
             first_nonfinite_step=row.first_nonfinite_step,
         )
         return TagInfo(tag=row.tag, kind="scalar", count=summary.count, summary=summary)
-    return TagInfo(tag=row.tag, kind=kind, count=int(row.histogram_count or 0), summary=None)
+    return TagInfo(tag=row.tag, kind=kind, count=int(row.entries or 0), summary=None)
 
 
 def read_scalars(
@@ -105,7 +114,7 @@ def read_histograms(
         raise InvalidArgument(f"bins must be between 0 (as stored) and {MAX_BINS}, got {bins}")
     with db.read() as conn:
         series = _series(conn, run_id, "histogram", tag)
-        rows = store.histograms(conn, series, start_step=start_step, end_step=end_step)
+        rows = store.entries(conn, "histogram", series, start_step=start_step, end_step=end_step)
     stored = [
         Histogram(
             step=r.step,
@@ -130,3 +139,33 @@ def read_distributions(
     """Per histogram of a tag, its values at ``BASIS_POINTS`` (TensorBoard's distributions)."""
     histograms = read_histograms(db, run_id, tag, start_step=start_step, end_step=end_step)
     return list(zip(histograms, distributions(histograms), strict=True))
+
+
+def read_pr_curves(
+    db: Database, run_id: str, tag: str, *, start_step: int | None = None, end_step: int | None = None
+) -> list[PrCurve]:
+    """Every PR curve of a tag ordered by step (equal steps in logged order)."""
+    _check_range(start_step, end_step)
+    with db.read() as conn:
+        series = _series(conn, run_id, "pr_curve", tag)
+        rows = store.entries(conn, "pr_curve", series, start_step=start_step, end_step=end_step)
+    return [
+        PrCurve(
+            step=r.step,
+            wall_time=r.wall_time,
+            num_thresholds=r.num_thresholds,
+            data=np.frombuffer(r.data, dtype="<f8").reshape(6, r.num_thresholds),
+        )
+        for r in rows
+    ]
+
+
+def read_texts(
+    db: Database, run_id: str, tag: str, *, start_step: int | None = None, end_step: int | None = None
+) -> list[Text]:
+    """Every text of a tag ordered by step (equal steps in logged order)."""
+    _check_range(start_step, end_step)
+    with db.read() as conn:
+        series = _series(conn, run_id, "text", tag)
+        rows = store.entries(conn, "text", series, start_step=start_step, end_step=end_step)
+    return [Text(step=r.step, wall_time=r.wall_time, text=r.text) for r in rows]

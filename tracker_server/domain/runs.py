@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import secrets
 import string
 from collections.abc import Mapping
@@ -10,6 +11,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection
 
+from tracker_server.domain import limits
 from tracker_server.domain.errors import InvalidArgument, NotFound
 from tracker_server.domain.group_key import group_key
 from tracker_server.domain.model import HParamValue, Page, ProjectInfo, RunInfo
@@ -137,3 +139,22 @@ def list_projects(db: Database, *, size: int, token: str) -> Page[ProjectInfo]:
     more = len(projects) > limit
     projects = projects[:limit]
     return Page(projects, encode_token(projects[-1].name) if more else "")
+
+
+def set_custom_scalars(db: Database, run_id: str, layout: str) -> RunInfo:
+    """Store a custom-scalars layout (a JSON object, TensorBoard's custom scalars plugin) with a run."""
+    check_run_id(run_id)
+    if len(layout.encode()) > limits.MAX_CUSTOM_SCALARS_BYTES:
+        raise InvalidArgument(f"layout is larger than {limits.MAX_CUSTOM_SCALARS_BYTES} bytes")
+    try:
+        parsed = json.loads(layout)
+    except ValueError as exc:
+        raise InvalidArgument(f"layout is not valid JSON: {exc}") from None
+    if not isinstance(parsed, dict):
+        raise InvalidArgument("layout must be a JSON object: {category: {title: [kind, [tags]]}}")
+    with db.write() as conn:
+        if not store.set_custom_scalars(conn, run_id, layout, now=dt.datetime.now(dt.UTC)):
+            raise NotFound(f"run {run_id!r} does not exist")
+        run = store.get_run(conn, run_id)
+    assert run is not None
+    return run

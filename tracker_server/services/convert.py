@@ -10,17 +10,19 @@ import numpy.typing as npt
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from tracker_client._proto import tracker_pb2 as pb
-from tracker_client.convert import histogram_fields
+from tracker_client.convert import histogram_fields, pr_curve_data
 from tracker_client.hparams import from_proto, to_proto
 from tracker_server.domain.errors import InvalidArgument
 from tracker_server.domain.model import (
     Histogram,
     HParamValue,
+    PrCurve,
     ProjectInfo,
     RunInfo,
     ScalarColumn,
     ScalarSeries,
     TagInfo,
+    Text,
     WriteBatch,
 )
 
@@ -31,7 +33,12 @@ STATUS_TO_PROTO = {
     "killed": pb.RUN_STATUS_KILLED,
 }
 STATUS_FROM_PROTO = {code: name for name, code in STATUS_TO_PROTO.items()}
-KIND_TO_PROTO = {"scalar": pb.SERIES_KIND_SCALAR, "histogram": pb.SERIES_KIND_HISTOGRAM}
+KIND_TO_PROTO = {
+    "scalar": pb.SERIES_KIND_SCALAR,
+    "histogram": pb.SERIES_KIND_HISTOGRAM,
+    "pr_curve": pb.SERIES_KIND_PR_CURVE,
+    "text": pb.SERIES_KIND_TEXT,
+}
 
 
 def _timestamp(value: dt.datetime) -> Timestamp:
@@ -57,6 +64,7 @@ def run_to_proto(run: RunInfo) -> pb.Run:
         status=STATUS_TO_PROTO[run.status],
         hparams={name: to_proto(value) for name, value in run.hparams.items()},
         created_at=_timestamp(run.created_at),
+        custom_scalars=run.custom_scalars or "",
     )
     if run.finished_at is not None:
         message.finished_at.CopyFrom(_timestamp(run.finished_at))
@@ -112,12 +120,31 @@ def batch_from_proto(message: pb.WriteBatchBytes) -> WriteBatch:
         (column.tag, tuple(Histogram(**histogram_fields(h)) for h in column.histograms))
         for column in message.histograms
     )
+    pr_curves = []
+    for i, pr_column in enumerate(message.pr_curves):
+        curves = []
+        for j, c in enumerate(pr_column.curves):
+            try:
+                data = pr_curve_data(c)
+            except ValueError as exc:
+                raise InvalidArgument(f"pr_curves[{i}].curves[{j}] (tag {pr_column.tag!r}): {exc}") from None
+            curves.append(
+                PrCurve(step=c.step, wall_time=c.wall_time, num_thresholds=c.num_thresholds, data=data)
+            )
+        pr_curves.append((pr_column.tag, tuple(curves)))
+    texts = tuple(
+        (column.tag, tuple(Text(step=t.step, wall_time=t.wall_time, text=t.text) for t in column.texts))
+        for column in message.texts
+    )
     return WriteBatch(
         run_id=message.run_id,
         writer_id=message.writer_id,
         seq=message.seq,
         scalars=tuple(scalars),
         histograms=histograms,
+        pr_curves=tuple(pr_curves),
+        texts=texts,
+        position=message.position,
     )
 
 

@@ -59,6 +59,12 @@ class IngestService:
     async def WriteOne(self, request: pb.WriteBatchBytes, context: grpc.aio.ServicerContext) -> pb.WriteAck:
         return await self._apply(request)
 
+    async def GetCursor(
+        self, request: pb.GetCursorRequest, context: grpc.aio.ServicerContext
+    ) -> pb.GetCursorResponse:
+        last_seq, position = await self._blocking(ingest.cursor, self._db, request.run_id, request.writer_id)
+        return pb.GetCursorResponse(last_seq=last_seq, position=position)
+
     async def _apply(self, message: pb.WriteBatchBytes) -> pb.WriteAck:
         if self._draining.active:
             raise Unavailable("the server is shutting down; retry against a running server")

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
 
 import grpc
 
 from tracker_client._proto import tracker_pb2 as pb
-from tracker_client.convert import histogram_to_proto
+from tracker_client.convert import histogram_to_proto, pr_curve_to_proto
 from tracker_server.domain import reads
 from tracker_server.domain.histograms import BASIS_POINTS
 from tracker_server.domain.series import Window, read_many
@@ -88,18 +89,8 @@ class ReadService:
             end_step=optional_int(request, "end_step"),
             bins=request.bins,
         )
-        page = pb.HistogramPage()
-        size = 0
-        for histogram in histograms:
-            encoded = histogram_to_proto(histogram)
-            cost = encoded.ByteSize() + 8
-            if page.histograms and size + cost > PAGE_BYTES:
-                yield page
-                page, size = pb.HistogramPage(), 0
-            page.histograms.append(encoded)
-            size += cost
-        if page.histograms:
-            yield page
+        for page in _pages([histogram_to_proto(h) for h in histograms]):
+            yield pb.HistogramPage(histograms=page)
 
     async def ReadDistributions(
         self, request: pb.ReadDistributionsRequest, context: grpc.aio.ServicerContext
@@ -126,3 +117,46 @@ class ReadService:
                     for h, values in found[start : start + DISTRIBUTIONS_PER_PAGE]
                 ],
             )
+
+    async def ReadPrCurves(
+        self, request: pb.ReadPrCurvesRequest, context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[pb.PrCurvePage]:
+        curves = await self._blocking(
+            reads.read_pr_curves,
+            self._db,
+            request.run_id,
+            request.tag,
+            start_step=optional_int(request, "start_step"),
+            end_step=optional_int(request, "end_step"),
+        )
+        for page in _pages([pr_curve_to_proto(c.step, c.wall_time, c.data) for c in curves]):
+            yield pb.PrCurvePage(curves=page)
+
+    async def ReadTexts(
+        self, request: pb.ReadTextsRequest, context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[pb.TextPage]:
+        texts = await self._blocking(
+            reads.read_texts,
+            self._db,
+            request.run_id,
+            request.tag,
+            start_step=optional_int(request, "start_step"),
+            end_step=optional_int(request, "end_step"),
+        )
+        for page in _pages([pb.Text(step=t.step, wall_time=t.wall_time, text=t.text) for t in texts]):
+            yield pb.TextPage(texts=page)
+
+
+def _pages(messages: list[Any]) -> Iterator[list[Any]]:
+    """Consecutive runs of messages of at most PAGE_BYTES each (at least one message per page)."""
+    page: list[Any] = []
+    size = 0
+    for message in messages:
+        cost = message.ByteSize() + 8
+        if page and size + cost > PAGE_BYTES:
+            yield page
+            page, size = [], 0
+        page.append(message)
+        size += cost
+    if page:
+        yield page

@@ -5,7 +5,7 @@ from __future__ import annotations
 import grpc
 
 from tracker_client._proto import tracker_pb2 as pb
-from tracker_server.domain import runs
+from tracker_server.domain import ingest, runs
 from tracker_server.domain.errors import InvalidArgument
 from tracker_server.services.base import Blocking
 from tracker_server.services.convert import (
@@ -54,6 +54,18 @@ class RunService:
             )
         run = await self._blocking(runs.finish, self._db, request.run_id, status)
         return pb.FinishRunResponse(run=run_to_proto(run))
+
+    async def SetCustomScalars(
+        self, request: pb.SetCustomScalarsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.SetCustomScalarsResponse:
+        run = await self._blocking(runs.set_custom_scalars, self._db, request.run_id, request.layout)
+        return pb.SetCustomScalarsResponse(run=run_to_proto(run))
+
+    async def PurgeSteps(
+        self, request: pb.PurgeStepsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.PurgeStepsResponse:
+        removed = await self._blocking(ingest.purge_steps, self._db, request.run_id, request.from_step)
+        return pb.PurgeStepsResponse(removed=removed)
 
     async def GetRun(self, request: pb.GetRunRequest, context: grpc.aio.ServicerContext) -> pb.GetRunResponse:
         run = await self._blocking(runs.get, self._db, request.run_id)

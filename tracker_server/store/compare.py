@@ -84,8 +84,15 @@ class SummaryRow:
     updated_at: dt.datetime
 
 
-def summaries(conn: Connection, project_id: int, *, since: dt.datetime | None = None) -> list[SummaryRow]:
-    """Scalar metric summaries of the project's runs, or those updated since ``since``."""
+def summaries(
+    conn: Connection,
+    project_id: int,
+    *,
+    since: dt.datetime | None = None,
+    run_ids: Sequence[str] | None = None,
+) -> list[SummaryRow]:
+    """Scalar metric summaries of the project's runs: all, those updated since ``since``, or all of
+    the given runs."""
     query = (
         select(
             Series.run_id,
@@ -101,4 +108,10 @@ def summaries(conn: Connection, project_id: int, *, since: dt.datetime | None = 
     )
     if since is not None:
         query = query.where(MetricSummary.updated_at >= since)
+    if run_ids is not None:
+        return [
+            SummaryRow(*row)
+            for some in _batches(list(run_ids))
+            for row in conn.execute(query.where(Series.run_id.in_(some)))
+        ]
     return [SummaryRow(*row) for row in conn.execute(query)]

@@ -11,11 +11,19 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, delete, func, insert, select, update
 
-from tracker_server.domain.model import Histogram, ScalarSummary, SeriesKind
+from tracker_server.domain.model import Histogram, PrCurve, ScalarSummary, SeriesKind, Text
 from tracker_server.store.runs import insert_ignore
-from tracker_server.store.schema import HistogramRow, IngestCursor, MetricSummary, ScalarChunk, Series
+from tracker_server.store.schema import (
+    HistogramRow,
+    IngestCursor,
+    MetricSummary,
+    PrCurveRow,
+    ScalarChunk,
+    Series,
+    TextRow,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,7 +34,9 @@ class Claim:
     last_seq: int
 
 
-def claim_batch(conn: Connection, *, run_id: str, writer_id: str, seq: int, now: dt.datetime) -> Claim:
+def claim_batch(
+    conn: Connection, *, run_id: str, writer_id: str, seq: int, position: int, now: dt.datetime
+) -> Claim:
     """Advance the writer's cursor from ``seq - 1`` to ``seq``, holding its row lock until commit.
 
     Concurrent deliveries of one batch (a retry racing the original) serialise on the cursor row:
@@ -39,14 +49,14 @@ def claim_batch(conn: Connection, *, run_id: str, writer_id: str, seq: int, now:
             IngestCursor.writer_id == writer_id,
             IngestCursor.last_seq == seq - 1,
         )
-        .values(last_seq=seq, updated_at=now)
+        .values(last_seq=seq, position=position, updated_at=now)
     )
     if advanced.rowcount:
         return Claim(applied=True, last_seq=seq)
     if seq == 1:
         inserted = conn.execute(
             insert_ignore(conn, IngestCursor)
-            .values(run_id=run_id, writer_id=writer_id, last_seq=1, updated_at=now)
+            .values(run_id=run_id, writer_id=writer_id, last_seq=1, position=position, updated_at=now)
             .on_conflict_do_nothing()
             .returning(IngestCursor.last_seq)
         )
@@ -58,6 +68,16 @@ def claim_batch(conn: Connection, *, run_id: str, writer_id: str, seq: int, now:
         )
     )
     return Claim(applied=False, last_seq=int(last or 0))
+
+
+def cursor(conn: Connection, run_id: str, writer_id: str) -> tuple[int, int]:
+    """(last seq, position) of a writer; (0, 0) when it never committed."""
+    row = conn.execute(
+        select(IngestCursor.last_seq, IngestCursor.position).where(
+            IngestCursor.run_id == run_id, IngestCursor.writer_id == writer_id
+        )
+    ).one_or_none()
+    return (int(row.last_seq), int(row.position)) if row is not None else (0, 0)
 
 
 def lock_series(conn: Connection, run_id: str, kind: SeriesKind, tags: Iterable[str]) -> dict[str, int]:
@@ -217,3 +237,78 @@ def insert_histograms(
     ]
     if rows:
         conn.execute(insert(HistogramRow), rows)
+
+
+def insert_pr_curves(
+    conn: Connection, series_ids: dict[str, int], curves: Sequence[tuple[str, Sequence[PrCurve]]]
+) -> None:
+    rows = [
+        {
+            "series_id": series_ids[tag],
+            "step": c.step,
+            "wall_time": c.wall_time,
+            "num_thresholds": c.num_thresholds,
+            "data": c.data.astype("<f8").tobytes(),
+        }
+        for tag, items in curves
+        for c in items
+    ]
+    if rows:
+        conn.execute(insert(PrCurveRow), rows)
+
+
+def insert_texts(
+    conn: Connection, series_ids: dict[str, int], texts: Sequence[tuple[str, Sequence[Text]]]
+) -> None:
+    rows = [
+        {"series_id": series_ids[tag], "step": t.step, "wall_time": t.wall_time, "text": t.text}
+        for tag, items in texts
+        for t in items
+    ]
+    if rows:
+        conn.execute(insert(TextRow), rows)
+
+
+def scalar_series_of_run(conn: Connection, run_id: str) -> list[int]:
+    return list(conn.scalars(select(Series.id).where(Series.run_id == run_id, Series.kind == "scalar")))
+
+
+def chunks_of(conn: Connection, series_id: int, *, reaching: int | None = None) -> list[ChunkRow]:
+    """The chunks of a series in write order; with ``reaching``, only those holding a step >= it."""
+    query = select(ScalarChunk.__table__).where(ScalarChunk.series_id == series_id).order_by(ScalarChunk.id)
+    if reaching is not None:
+        query = query.where(ScalarChunk.max_step >= reaching)
+    return [
+        ChunkRow(
+            r.id,
+            r.series_id,
+            r.n,
+            r.min_step,
+            r.max_step,
+            r.sorted,
+            bytes(r.digest),
+            bytes(r.steps),
+            bytes(r.wall_times),
+            bytes(r.values),
+        )
+        for r in conn.execute(query)
+    ]
+
+
+def delete_chunks(conn: Connection, chunk_ids: Sequence[int]) -> None:
+    if chunk_ids:
+        conn.execute(delete(ScalarChunk).where(ScalarChunk.id.in_(chunk_ids)))
+
+
+def delete_summary(conn: Connection, series_id: int) -> None:
+    conn.execute(delete(MetricSummary).where(MetricSummary.series_id == series_id))
+
+
+def delete_entries_from(conn: Connection, run_id: str, from_step: int) -> int:
+    """Delete the run's histograms, PR curves and texts at or after ``from_step``; how many."""
+    removed = 0
+    for table in (HistogramRow, PrCurveRow, TextRow):
+        in_run = select(Series.id).where(Series.run_id == run_id).scalar_subquery()
+        result = conn.execute(delete(table).where(table.series_id.in_(in_run), table.step >= from_step))
+        removed += max(result.rowcount, 0)
+    return removed

@@ -10,7 +10,7 @@ from sqlalchemy import Connection, case, func, select
 
 from tracker_server.domain.model import SeriesKind
 from tracker_server.store.runs import by_codepoint
-from tracker_server.store.schema import HistogramRow, MetricSummary, ScalarChunk, Series
+from tracker_server.store.schema import HistogramRow, MetricSummary, PrCurveRow, ScalarChunk, Series, TextRow
 
 
 def series_id(conn: Connection, run_id: str, kind: SeriesKind, tag: str) -> int | None:
@@ -19,12 +19,22 @@ def series_id(conn: Connection, run_id: str, kind: SeriesKind, tag: str) -> int 
     )
 
 
+_ENTRY_TABLES: dict[str, Any] = {"histogram": HistogramRow, "pr_curve": PrCurveRow, "text": TextRow}
+
+
 def list_series(conn: Connection, run_id: str, *, offset: int, limit: int) -> list[Any]:
-    """The run's series, scalars first then by tag, each with its summary (scalars) or its
-    histogram count (histograms)."""
-    histogram_count = (
-        select(func.count(HistogramRow.id)).where(HistogramRow.series_id == Series.id).scalar_subquery()
-    )
+    """The run's series, scalars first then the other kinds, each by tag, with the scalar summary
+    or, for the other kinds, how many entries the series holds (``entries``)."""
+    entries = case(
+        *(
+            (
+                Series.kind == kind,
+                select(func.count(table.id)).where(table.series_id == Series.id).scalar_subquery(),
+            )
+            for kind, table in _ENTRY_TABLES.items()
+        ),
+        else_=None,
+    ).label("entries")
     query = (
         select(
             Series.kind,
@@ -36,14 +46,35 @@ def list_series(conn: Connection, run_id: str, *, offset: int, limit: int) -> li
             MetricSummary.min_value,
             MetricSummary.max_value,
             MetricSummary.first_nonfinite_step,
-            case((Series.kind == "histogram", histogram_count), else_=None).label("histogram_count"),
+            entries,
         )
         .outerjoin(MetricSummary, MetricSummary.series_id == Series.id)
         .where(Series.run_id == run_id)
-        .order_by(case((Series.kind == "scalar", 0), else_=1), by_codepoint(conn, Series.tag))
+        .order_by(
+            case(
+                (Series.kind == "scalar", 0),
+                (Series.kind == "histogram", 1),
+                (Series.kind == "pr_curve", 2),
+                else_=3,
+            ),
+            by_codepoint(conn, Series.tag),
+        )
         .offset(offset)
         .limit(limit)
     )
+    return list(conn.execute(query))
+
+
+def entries(
+    conn: Connection, kind: str, series: int, *, start_step: int | None, end_step: int | None
+) -> list[Any]:
+    """The histograms, PR curves or texts of a series ordered by step (equal steps in logged order)."""
+    table = _ENTRY_TABLES[kind]
+    query = select(table.__table__).where(table.series_id == series).order_by(table.step, table.id)
+    if start_step is not None:
+        query = query.where(table.step >= start_step)
+    if end_step is not None:
+        query = query.where(table.step <= end_step)
     return list(conn.execute(query))
 
 
@@ -129,16 +160,3 @@ def _fetch_binary(conn: Connection, query: Any) -> list[Any]:
     with conn.connection.driver_connection.cursor(binary=True) as cursor:  # type: ignore[union-attr]
         cursor.execute(str(compiled), compiled.params)
         return list(cursor.fetchall())
-
-
-def histograms(conn: Connection, series: int, *, start_step: int | None, end_step: int | None) -> list[Any]:
-    query = (
-        select(HistogramRow.__table__)
-        .where(HistogramRow.series_id == series)
-        .order_by(HistogramRow.step, HistogramRow.id)
-    )
-    if start_step is not None:
-        query = query.where(HistogramRow.step >= start_step)
-    if end_step is not None:
-        query = query.where(HistogramRow.step <= end_step)
-    return list(conn.execute(query))

@@ -77,6 +77,16 @@ def set_status(conn: Connection, run_id: str, status: str, *, now: dt.datetime) 
     return bool(result.rowcount)
 
 
+def set_custom_scalars(conn: Connection, run_id: str, layout: str, *, now: dt.datetime) -> bool:
+    result = conn.execute(update(Run).where(Run.id == run_id).values(custom_scalars=layout, updated_at=now))
+    return bool(result.rowcount)
+
+
+def touch(conn: Connection, run_id: str, *, now: dt.datetime) -> None:
+    """Mark the run changed, so comparison indexes reload it (after its data was rewritten)."""
+    conn.execute(update(Run).where(Run.id == run_id).values(updated_at=now))
+
+
 def set_group_key(conn: Connection, run_id: str, group_key: str, *, now: dt.datetime) -> None:
     conn.execute(update(Run).where(Run.id == run_id).values(group_key=group_key, updated_at=now))
 
@@ -144,7 +154,15 @@ def hparams_of(conn: Connection, run_ids: Sequence[str]) -> dict[str, dict[str, 
     return out
 
 
-_RUN_COLUMNS = (Run.id, Project.name.label("project"), Run.name, Run.status, Run.created_at, Run.finished_at)
+_RUN_COLUMNS = (
+    Run.id,
+    Project.name.label("project"),
+    Run.name,
+    Run.status,
+    Run.created_at,
+    Run.finished_at,
+    Run.custom_scalars,
+)
 
 
 def _run_infos(conn: Connection, rows: Sequence[Any]) -> list[RunInfo]:
@@ -158,6 +176,7 @@ def _run_infos(conn: Connection, rows: Sequence[Any]) -> list[RunInfo]:
             hparams=hparams[r.id],
             created_at=r.created_at,
             finished_at=r.finished_at,
+            custom_scalars=r.custom_scalars,
         )
         for r in rows
     ]

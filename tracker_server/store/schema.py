@@ -46,7 +46,7 @@ NAMING_CONVENTION = {
 
 RUN_STATUSES = ("running", "finished", "failed", "killed")
 HPARAM_KINDS = ("int", "float", "str", "bool")
-SERIES_KINDS = ("scalar", "histogram")
+SERIES_KINDS = ("scalar", "histogram", "pr_curve", "text")
 NAME_LENGTH = 256
 
 # SQLite only auto-increments a column declared exactly INTEGER PRIMARY KEY.
@@ -133,6 +133,7 @@ class Run(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    custom_scalars: Mapped[str | None] = mapped_column(Text)
 
 
 class HParam(Base):
@@ -230,15 +231,42 @@ class HistogramRow(Base):
     bucket_counts: Mapped[bytes] = mapped_column(LargeBinary)
 
 
+class PrCurveRow(Base):
+    """One precision-recall curve of a series at a step: 6 x num_thresholds little-endian float64
+    (TP, FP, TN, FN, precision, recall), as TensorBoard lays them out."""
+
+    __tablename__ = "pr_curves"
+    __table_args__ = (Index(None, "series_id", "step"),)
+
+    id: Mapped[int] = mapped_column(Id64, primary_key=True)
+    series_id: Mapped[int] = mapped_column(ForeignKey("series.id", ondelete="CASCADE"))
+    step: Mapped[int] = mapped_column(BigInteger)
+    wall_time: Mapped[float] = mapped_column(Float64)
+    num_thresholds: Mapped[int] = mapped_column(Integer)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class TextRow(Base):
+    __tablename__ = "texts"
+    __table_args__ = (Index(None, "series_id", "step"),)
+
+    id: Mapped[int] = mapped_column(Id64, primary_key=True)
+    series_id: Mapped[int] = mapped_column(ForeignKey("series.id", ondelete="CASCADE"))
+    step: Mapped[int] = mapped_column(BigInteger)
+    wall_time: Mapped[float] = mapped_column(Float64)
+    text: Mapped[str] = mapped_column(Text)
+
+
 class IngestCursor(Base):
     """The exactly-once ledger: the last batch committed per (run, writer), advanced in the same
-    transaction as the batch's data."""
+    transaction as the batch's data, with the position the client attached to it."""
 
     __tablename__ = "ingest_cursors"
 
     run_id: Mapped[str] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True)
     writer_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     last_seq: Mapped[int] = mapped_column(BigInteger)
+    position: Mapped[int] = mapped_column(BigInteger)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
 
@@ -247,4 +275,5 @@ metadata = Base.metadata
 EXTERNAL_STORAGE_COLUMNS = {
     "scalar_chunks": ("steps", "wall_times", "values"),
     "histograms": ("bucket_limits", "bucket_counts"),
+    "pr_curves": ("data",),
 }

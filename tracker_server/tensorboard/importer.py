@@ -1,0 +1,241 @@
+"""``tracker import tensorboard LOGDIR``: bring TensorBoard event files into Tracker.
+
+Each folder holding event files becomes a run named by its path below LOGDIR (the folder itself,
+when LOGDIR holds event files directly, is named after LOGDIR). Its files are read in name order
+(TensorBoard names them by creation time) and sent through the normal ingest path, in batches that
+each cover a contiguous range of one file's records.
+
+Importing twice stores once, and a file that grew since (training went on) continues where the
+last import stopped: every file is one writer whose cursor holds the byte offset after the last
+record committed (``IngestService.GetCursor``), so a re-run skips what is stored and a batch whose
+acknowledgement was lost is recognised as a duplicate. A corrupt or truncated record is reported
+with its file and offset and the rest is imported (``records.RecordReader`` resynchronises).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from tracker_client._proto import tracker_pb2 as pb
+from tracker_client.batches import MAX_BATCH_BYTES, EncodedBatch
+from tracker_client.channel import Connection
+from tracker_client.convert import STATUS_CODES, histogram_to_proto, pr_curve_to_proto
+from tracker_client.delivery import Delivery
+from tracker_client.hparams import to_proto_map
+from tracker_server.tensorboard.events import (
+    EventParser,
+    HistogramEvent,
+    HParamsEvent,
+    PrCurveEvent,
+    RestartEvent,
+    ScalarEvent,
+    SessionEndEvent,
+    SkippedEvent,
+    TextEvent,
+)
+from tracker_server.tensorboard.records import RecordProblem, RecordReader
+
+EVENT_FILE_MARK = "tfevents"
+_RECORD_OVERHEAD = 16  # header and footer around each record's data
+_POINT_BYTES = 24
+
+
+def find_runs(logdir: Path) -> dict[str, list[Path]]:
+    """Run name -> its event files in name order, for every folder below ``logdir`` holding some."""
+    root = logdir.resolve()
+    runs: dict[str, list[Path]] = {}
+    for folder, _dirs, files in sorted(os.walk(root)):
+        events = sorted(f for f in files if EVENT_FILE_MARK in f)
+        if events:
+            relative = Path(folder).relative_to(root).as_posix()
+            runs[root.name if relative == "." else relative] = [Path(folder) / f for f in events]
+    return dict(sorted(runs.items()))
+
+
+@dataclass
+class ImportReport:
+    runs: int = 0
+    files: int = 0
+    imported: Counter[str] = field(default_factory=Counter)  # scalars, histograms, pr_curves, texts, hparams
+    skipped: Counter[str] = field(default_factory=Counter)
+    problems: list[RecordProblem] = field(default_factory=list)
+    up_to_date_files: int = 0
+    seconds: float = 0.0
+
+    @property
+    def events(self) -> int:
+        return sum(self.imported.values())
+
+
+class _Batch:
+    """One WriteBatchBytes being filled from consecutive records of one file."""
+
+    def __init__(self, run_id: str, writer_id: str) -> None:
+        self.run_id = run_id
+        self.writer_id = writer_id
+        self.scalars: dict[str, tuple[list[int], list[float], list[float]]] = {}
+        self.entries: dict[str, dict[str, list[Any]]] = {"histograms": {}, "pr_curves": {}, "texts": {}}
+        self.size = 0
+        self.points = 0
+
+    def add_scalar(self, event: ScalarEvent) -> None:
+        column = self.scalars.get(event.tag)
+        if column is None:
+            column = self.scalars[event.tag] = ([], [], [])
+            self.size += 40 + len(event.tag)
+        column[0].append(event.step)
+        column[1].append(event.wall_time)
+        column[2].append(event.value)
+        self.size += _POINT_BYTES
+        self.points += 1
+
+    def add_entry(self, field_name: str, tag: str, message: Any) -> None:
+        self.entries[field_name].setdefault(tag, []).append(message)
+        self.size += message.ByteSize() + len(tag) + 16
+        self.points += 1
+
+    def encode(self, seq: int, position: int) -> EncodedBatch:
+        message = pb.WriteBatchBytes(run_id=self.run_id, writer_id=self.writer_id, seq=seq, position=position)
+        for tag, (steps, walls, values) in self.scalars.items():
+            message.scalars.add(
+                tag=tag,
+                steps=np.array(steps, dtype="<i8").tobytes(),
+                wall_times=np.array(walls, dtype="<f8").tobytes(),
+                values=np.array(values, dtype="<f8").tobytes(),
+            )
+        columns = {"histograms": "histograms", "pr_curves": "curves", "texts": "texts"}
+        for field_name, by_tag in self.entries.items():
+            for tag, items in by_tag.items():
+                getattr(getattr(message, field_name).add(tag=tag), columns[field_name]).extend(items)
+        return EncodedBatch(seq, message.SerializeToString(), self.points)
+
+
+def writer_id_of(run_name: str, path: Path) -> str:
+    """A stable writer per event file, so its cursor survives between imports."""
+    return "tensorboard-" + hashlib.sha256(f"{run_name}/{path.name}".encode()).hexdigest()[:40]
+
+
+class Importer:
+    """Imports a logdir into a project through one connection; see the module docstring."""
+
+    def __init__(
+        self,
+        connection: Connection,
+        project: str,
+        *,
+        batch_bytes: int = MAX_BATCH_BYTES,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> None:
+        """``progress(bytes, events)`` is called now and then with the bytes of event files read
+        since its last call and the events imported so far."""
+        self._connection = connection
+        self._project = project
+        self._batch_bytes = batch_bytes
+        self._progress = progress or (lambda read, events: None)
+        self.report = ImportReport()
+
+    def import_logdir(self, logdir: Path) -> ImportReport:
+        started = time.monotonic()
+        for run_name, files in find_runs(logdir).items():
+            self._import_run(run_name, files)
+        self.report.seconds = time.monotonic() - started
+        return self.report
+
+    def _call(self, method: Any, request: Any) -> Any:
+        return self._connection.call(method, request)
+
+    def _import_run(self, run_name: str, files: list[Path]) -> None:
+        runs = self._connection.runs
+        created = self._call(runs.CreateRun, pb.CreateRunRequest(project=self._project, name=run_name))
+        run_id = created.run.id
+        self.report.runs += 1
+        parser = EventParser()
+        delivery = Delivery(self._connection, name=f"tracker-import-{run_id}")
+        hparams: dict[str, Any] = {}
+        status = "finished"
+        for path in files:
+            self.report.files += 1
+            writer = writer_id_of(run_name, path)
+            cursor = self._call(
+                self._connection.ingest.GetCursor, pb.GetCursorRequest(run_id=run_id, writer_id=writer)
+            )
+            if cursor.position:  # learn the tags' plugins from what was imported before
+                for record in _records(path, stop=cursor.position):
+                    parser.parse(record.data)
+                self._progress(cursor.position, self.report.events)
+            reader = RecordReader(path, start=cursor.position, on_problem=self.report.problems.append)
+            seq = cursor.last_seq
+            batch = _Batch(run_id, writer)
+            position = reported = cursor.position
+            for record in reader:
+                for event in parser.parse(record.data):
+                    if isinstance(event, ScalarEvent):
+                        batch.add_scalar(event)
+                        self.report.imported["scalars"] += 1
+                    elif isinstance(event, HistogramEvent):
+                        batch.add_entry("histograms", event.tag, histogram_to_proto(event))
+                        self.report.imported["histograms"] += 1
+                    elif isinstance(event, PrCurveEvent):
+                        batch.add_entry(
+                            "pr_curves", event.tag, pr_curve_to_proto(event.step, event.wall_time, event.data)
+                        )
+                        self.report.imported["pr_curves"] += 1
+                    elif isinstance(event, TextEvent):
+                        batch.add_entry(
+                            "texts",
+                            event.tag,
+                            pb.Text(step=event.step, wall_time=event.wall_time, text=event.text),
+                        )
+                        self.report.imported["texts"] += 1
+                    elif isinstance(event, HParamsEvent):
+                        hparams.update(event.hparams)
+                        self.report.imported["hparams"] += 1
+                    elif isinstance(event, SessionEndEvent):
+                        status = event.status
+                    elif isinstance(event, RestartEvent):
+                        # Deliver what came before, then drop this run's points at or after the restart.
+                        seq = self._send(delivery, batch, seq, position)
+                        batch = _Batch(run_id, writer)
+                        delivery.wait_all()
+                        self._call(runs.PurgeSteps, pb.PurgeStepsRequest(run_id=run_id, from_step=event.step))
+                    elif isinstance(event, SkippedEvent):
+                        self.report.skipped[event.what] += 1
+                position = record.offset + _RECORD_OVERHEAD + len(record.data)
+                if batch.size >= self._batch_bytes:
+                    seq = self._send(delivery, batch, seq, position)
+                    batch = _Batch(run_id, writer)
+                    self._progress(position - reported, self.report.events)
+                    reported = position
+            if batch.points or reader.position > cursor.position:
+                seq = self._send(delivery, batch, seq, max(position, reader.position))
+            else:
+                self.report.up_to_date_files += 1
+            self._progress(path.stat().st_size - reported, self.report.events)
+        delivery.close()
+        if hparams:
+            self._call(runs.SetHParams, pb.SetHParamsRequest(run_id=run_id, hparams=to_proto_map(hparams)))
+        self._call(runs.FinishRun, pb.FinishRunRequest(run_id=run_id, status=STATUS_CODES[status]))
+
+    def _send(self, delivery: Delivery, batch: _Batch, seq: int, position: int) -> int:
+        """Submit ``batch`` as the writer's next sequence number; return that number."""
+        seq += 1
+        if not delivery.submit(batch.encode(seq, position)):
+            delivery.raise_failure()
+        return seq
+
+
+def _records(path: Path, *, stop: int) -> Iterator[Any]:
+    """The records of ``path`` before byte ``stop`` (already imported), damage ignored."""
+    for record in RecordReader(path):
+        if record.offset >= stop:
+            return
+        yield record
