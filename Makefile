@@ -24,6 +24,7 @@ proto:  ## regenerate the generated protobuf code (ours, and the vendored Tensor
 bench:  ## ingest and query benchmarks against PostgreSQL (TRACKER_BENCH_DATABASE_URL, default: local postgres)
 	$(PYTHON) benchmarks/ingest.py
 	$(PYTHON) benchmarks/queries.py
+	$(PYTHON) benchmarks/tensorboard_dropin.py
 
 demo:
 	.venv/bin/tracker demo

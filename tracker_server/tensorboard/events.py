@@ -268,9 +268,14 @@ _FLOAT = struct.Struct("<f").unpack_from
 
 
 def _fast_scalar(data: bytes) -> ScalarEvent | None:
-    """Decode ``Event{wall_time, step, summary{value{tag, simple_value}}}`` serialised in field order
-    with one-byte lengths, which is how every writer serialises a plain scalar; None for anything
-    else (the protobuf path decides then)."""
+    fields = scalar_fields(data)
+    return None if fields is None else ScalarEvent(*fields)
+
+
+def scalar_fields(data: bytes) -> tuple[str, int, float, float] | None:
+    """(tag, step, wall time, value) of ``Event{wall_time, step, summary{value{tag, simple_value}}}``
+    serialised in field order with one-byte lengths, which is how every writer serialises a plain
+    scalar; None for anything else (the protobuf path decides then). The importer's hot path."""
     try:
         end = len(data)
         if data[0] != 0x09:  # wall_time, fixed64
@@ -300,8 +305,7 @@ def _fast_scalar(data: bytes) -> ScalarEvent | None:
         tag_end = pos + 6 + data[pos + 5]
         if tag_end + 5 != end or data[tag_end] != 0x15:  # simple_value, fixed32, last
             return None
-        tag = data[pos + 6 : tag_end].decode()
-        return ScalarEvent(tag, step, wall_time, _FLOAT(data, tag_end + 1)[0])
+        return data[pos + 6 : tag_end].decode(), step, wall_time, _FLOAT(data, tag_end + 1)[0]
     except (IndexError, struct.error, UnicodeDecodeError):
         return None
 

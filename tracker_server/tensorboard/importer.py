@@ -17,8 +17,9 @@ from __future__ import annotations
 import hashlib
 import os
 import time
+from array import array
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,7 +41,9 @@ from tracker_server.tensorboard.events import (
     ScalarEvent,
     SessionEndEvent,
     SkippedEvent,
+    TensorBoardEvent,
     TextEvent,
+    scalar_fields,
 )
 from tracker_server.tensorboard.records import RecordProblem, RecordReader
 
@@ -77,26 +80,21 @@ class ImportReport:
 
 
 class _Batch:
-    """One WriteBatchBytes being filled from consecutive records of one file."""
+    """One WriteBatchBytes being filled from consecutive records of one file. The importer appends
+    scalars to ``scalars`` itself (the hot path); ``size`` then counts them at the end."""
 
     def __init__(self, run_id: str, writer_id: str) -> None:
         self.run_id = run_id
         self.writer_id = writer_id
-        self.scalars: dict[str, tuple[list[int], list[float], list[float]]] = {}
+        self.scalars: dict[str, tuple[array[int], array[float], array[float]]] = {}
         self.entries: dict[str, dict[str, list[Any]]] = {"histograms": {}, "pr_curves": {}, "texts": {}}
         self.size = 0
         self.points = 0
 
-    def add_scalar(self, event: ScalarEvent) -> None:
-        column = self.scalars.get(event.tag)
-        if column is None:
-            column = self.scalars[event.tag] = ([], [], [])
-            self.size += 40 + len(event.tag)
-        column[0].append(event.step)
-        column[1].append(event.wall_time)
-        column[2].append(event.value)
-        self.size += _POINT_BYTES
-        self.points += 1
+    def column(self, tag: str) -> tuple[array[int], array[float], array[float]]:
+        column = self.scalars[tag] = (array("q"), array("d"), array("d"))
+        self.size += 40 + len(tag)
+        return column
 
     def add_entry(self, field_name: str, tag: str, message: Any) -> None:
         self.entries[field_name].setdefault(tag, []).append(message)
@@ -108,9 +106,9 @@ class _Batch:
         for tag, (steps, walls, values) in self.scalars.items():
             message.scalars.add(
                 tag=tag,
-                steps=np.array(steps, dtype="<i8").tobytes(),
-                wall_times=np.array(walls, dtype="<f8").tobytes(),
-                values=np.array(values, dtype="<f8").tobytes(),
+                steps=np.frombuffer(steps, dtype=np.int64).astype("<i8").tobytes(),
+                wall_times=np.frombuffer(walls, dtype=np.float64).astype("<f8").tobytes(),
+                values=np.frombuffer(values, dtype=np.float64).astype("<f8").tobytes(),
             )
         columns = {"histograms": "histograms", "pr_curves": "curves", "texts": "texts"}
         for field_name, by_tag in self.entries.items():
@@ -176,11 +174,27 @@ class Importer:
             seq = cursor.last_seq
             batch = _Batch(run_id, writer)
             position = reported = cursor.position
+            scalars = batch.scalars
+            scalar_count = 0
             for record in reader:
-                for event in parser.parse(record.data):
+                fields = scalar_fields(record.data)
+                if fields is not None:  # the bulk of any logdir: straight into the batch's columns
+                    tag, step, wall_time, value = fields
+                    column = scalars.get(tag) or batch.column(tag)
+                    column[0].append(step)
+                    column[1].append(wall_time)
+                    column[2].append(value)
+                    scalar_count += 1
+                    events: Sequence[TensorBoardEvent] = ()
+                else:
+                    events = parser.parse(record.data)
+                for event in events:
                     if isinstance(event, ScalarEvent):
-                        batch.add_scalar(event)
-                        self.report.imported["scalars"] += 1
+                        column = scalars.get(event.tag) or batch.column(event.tag)
+                        column[0].append(event.step)
+                        column[1].append(event.wall_time)
+                        column[2].append(event.value)
+                        scalar_count += 1
                     elif isinstance(event, HistogramEvent):
                         batch.add_entry("histograms", event.tag, histogram_to_proto(event))
                         self.report.imported["histograms"] += 1
@@ -203,20 +217,24 @@ class Importer:
                         status = event.status
                     elif isinstance(event, RestartEvent):
                         # Deliver what came before, then drop this run's points at or after the restart.
-                        seq = self._send(delivery, batch, seq, position)
+                        seq = self._send(delivery, batch, seq, position, scalar_count)
+                        scalar_count = 0
                         batch = _Batch(run_id, writer)
+                        scalars = batch.scalars
                         delivery.wait_all()
                         self._call(runs.PurgeSteps, pb.PurgeStepsRequest(run_id=run_id, from_step=event.step))
                     elif isinstance(event, SkippedEvent):
                         self.report.skipped[event.what] += 1
                 position = record.offset + _RECORD_OVERHEAD + len(record.data)
-                if batch.size >= self._batch_bytes:
-                    seq = self._send(delivery, batch, seq, position)
+                if batch.size + scalar_count * _POINT_BYTES >= self._batch_bytes:
+                    seq = self._send(delivery, batch, seq, position, scalar_count)
+                    scalar_count = 0
                     batch = _Batch(run_id, writer)
+                    scalars = batch.scalars
                     self._progress(position - reported, self.report.events)
                     reported = position
-            if batch.points or reader.position > cursor.position:
-                seq = self._send(delivery, batch, seq, max(position, reader.position))
+            if batch.points or scalar_count or reader.position > cursor.position:
+                seq = self._send(delivery, batch, seq, max(position, reader.position), scalar_count)
             else:
                 self.report.up_to_date_files += 1
             self._progress(path.stat().st_size - reported, self.report.events)
@@ -225,9 +243,12 @@ class Importer:
             self._call(runs.SetHParams, pb.SetHParamsRequest(run_id=run_id, hparams=to_proto_map(hparams)))
         self._call(runs.FinishRun, pb.FinishRunRequest(run_id=run_id, status=STATUS_CODES[status]))
 
-    def _send(self, delivery: Delivery, batch: _Batch, seq: int, position: int) -> int:
-        """Submit ``batch`` as the writer's next sequence number; return that number."""
+    def _send(self, delivery: Delivery, batch: _Batch, seq: int, position: int, scalars: int) -> int:
+        """Submit ``batch`` (holding ``scalars`` scalar points besides its entries) as the writer's
+        next sequence number; return that number."""
         seq += 1
+        batch.points += scalars
+        self.report.imported["scalars"] += scalars
         if not delivery.submit(batch.encode(seq, position)):
             delivery.raise_failure()
         return seq
