@@ -142,8 +142,12 @@ def pr_curve_data(message: pb.PrCurve) -> npt.NDArray[np.float64]:
     """The 6 x num_thresholds rows of a wire PR curve (ValueError when the sizes disagree)."""
     values = np.array(message.values, dtype=np.float64)
     n = message.num_thresholds
-    if n < 1 or values.size != 6 * n:
-        raise ValueError(f"a PR curve of {n} thresholds needs {6 * n} values, got {values.size}")
+    if n < 1:
+        raise ValueError(f"num_thresholds must be at least 1, got {n}")
+    if values.size != 6 * n:
+        raise ValueError(
+            f"values must hold 6 rows of num_thresholds = {n} values ({6 * n}), got {values.size}"
+        )
     return values.reshape(6, n)
 
 

@@ -12,6 +12,7 @@ import atexit
 import dataclasses
 import datetime as dt
 import json
+import math
 import os
 import socket
 import sys
@@ -143,6 +144,8 @@ class Run:
         if type(metrics) is not dict and not isinstance(metrics, Mapping):
             raise TypeError(f"log() takes a mapping of tag -> number, got {type(metrics).__name__}")
         keys = tuple(metrics)
+        if wall_time is not None:
+            wall_time = self._checked_wall_time(wall_time)
         buffer = self._buffer
         with self._lock:
             if step is None:
@@ -293,6 +296,8 @@ class Run:
         """Buffer a histogram, PR curve or text at ``step`` (default: the latest log() step)."""
         if step is not None:
             step = self._checked_step(step)
+        if wall_time is not None:
+            wall_time = self._checked_wall_time(wall_time)
         with self._lock:
             entry = make(
                 self._last_step if step is None else step, time.time() if wall_time is None else wall_time
@@ -375,6 +380,18 @@ class Run:
             not_an_integer = isinstance(step, bool) or not hasattr(step, "__index__")
             raise (TypeError if not_an_integer else ValueError)(problem)
         return int(step.__index__())
+
+    @staticmethod
+    def _checked_wall_time(wall_time: Any) -> float:
+        """``wall_time`` as a float, checked here so a bad one fails on the caller's line, not the batch."""
+        if isinstance(wall_time, bool) or (
+            not isinstance(wall_time, (int, float)) and not hasattr(wall_time, "__float__")
+        ):
+            raise TypeError(f"wall_time must be seconds since the epoch, got {type(wall_time).__name__}")
+        seconds = float(wall_time)
+        if not math.isfinite(seconds):
+            raise ValueError(f"wall_time must be finite, got {seconds}")
+        return seconds
 
     def _layout(self, keys: tuple[Any, ...]) -> int:
         """Register a new combination of tags, checking each tag's name the first time it is seen."""

@@ -51,6 +51,20 @@ def _step(global_step: Any) -> int:
     return 0 if global_step is None else int(global_step)
 
 
+def _scalar(value: Any) -> Any:
+    """As torch: any one-element array, list or tensor is a scalar (0-d values pass through)."""
+    if type(value) is float or type(value) is int:
+        return value
+    if not isinstance(value, (list, tuple)) and getattr(value, "ndim", 0) == 0:
+        return value
+    if hasattr(value, "numel") and value.numel() == 1:  # a tensor, possibly on a GPU
+        return value.item()
+    array = np.asarray(value)
+    if array.size != 1:
+        raise ValueError(f"scalar_value must hold one number, got an array of shape {array.shape}")
+    return array.item()
+
+
 class SummaryWriter:
     """Writes TensorBoard-style summaries to a Tracker run named after ``log_dir``."""
 
@@ -82,6 +96,7 @@ class SummaryWriter:
         self._layout: dict[str, dict[str, Any]] = {}
         self._hparams_set = False
         self._warned: set[str] = set()
+        self._closed = False
         self._run = self._open(self.log_dir)
         if purge_step is not None:
             self._run.purge_steps(int(purge_step))
@@ -94,6 +109,13 @@ class SummaryWriter:
                 project=self._project, name=name, server=self._server, token=self._token
             )
         return run
+
+    def _main(self) -> Run:
+        """This writer's run; after close() the next add_* resumes it, as torch reopens its file."""
+        if self._closed:
+            self._closed = False
+            self._run = self._open(self.log_dir)
+        return self._run
 
     @property
     def run(self) -> Run:
@@ -114,7 +136,7 @@ class SummaryWriter:
         new_style: bool = False,
         double_precision: bool = False,
     ) -> None:
-        self._run.log({tag: scalar_value}, _step(global_step), wall_time=walltime)
+        self._main().log({tag: _scalar(scalar_value)}, _step(global_step), wall_time=walltime)
 
     def add_scalars(
         self,
@@ -129,7 +151,7 @@ class SummaryWriter:
         step = _step(global_step)
         for key, value in tag_scalar_dict.items():
             run = self._open(f"{self.log_dir}/{main_tag.replace('/', '_')}_{key}")
-            run.log({main_tag: value}, step, wall_time=walltime)
+            run.log({main_tag: _scalar(value)}, step, wall_time=walltime)
 
     # -- histograms --------------------------------------------------------------------------------
 
@@ -142,7 +164,7 @@ class SummaryWriter:
         walltime: float | None = None,
         max_bins: int | None = None,
     ) -> None:
-        self._run.log_histogram(
+        self._main().log_histogram(
             tag, values, _step(global_step), bins=bins, max_bins=max_bins, wall_time=walltime
         )
 
@@ -167,7 +189,7 @@ class SummaryWriter:
         total = float(counts.sum())
         if total > float(num) * (1 + 1e-12):
             raise ValueError(f"bucket_counts add up to {total:g}, more than num = {num:g}")
-        self._run.log_histogram_summary(
+        self._main().log_histogram_summary(
             tag,
             Histogram(
                 step=_step(global_step),
@@ -195,7 +217,7 @@ class SummaryWriter:
         weights: Any = None,
         walltime: float | None = None,
     ) -> None:
-        self._run.log_pr_curve(
+        self._main().log_pr_curve(
             tag, labels, predictions, _step(global_step), num_thresholds, weights, wall_time=walltime
         )
 
@@ -222,14 +244,14 @@ class SummaryWriter:
             precision,
             recall,
         )
-        self._run.log_pr_curve_data(tag, data, _step(global_step), wall_time=walltime)
+        self._main().log_pr_curve_data(tag, data, _step(global_step), wall_time=walltime)
 
     # -- text --------------------------------------------------------------------------------------
 
     def add_text(
         self, tag: str, text_string: str, global_step: Any = None, walltime: float | None = None
     ) -> None:
-        self._run.log_text(tag, text_string, _step(global_step), wall_time=walltime)
+        self._main().log_text(tag, text_string, _step(global_step), wall_time=walltime)
 
     # -- hyperparameters ---------------------------------------------------------------------------
 
@@ -263,7 +285,7 @@ class SummaryWriter:
         if run_name:
             run = self._open(f"{self.log_dir}/{run_name}")
         elif not self._hparams_set:
-            run = self._run
+            run = self._main()
         else:
             run = self._open(f"{self.log_dir}/{time.time()}")
         self._hparams_set = self._hparams_set or run is self._run
@@ -282,7 +304,7 @@ class SummaryWriter:
             self._layout.setdefault(category, {}).update(
                 {title: [kind, list(tags)] for title, (kind, tags) in charts.items()}
             )
-        self._run.set_custom_scalars(self._layout)
+        self._main().set_custom_scalars(self._layout)
 
     def add_custom_scalars_multilinechart(
         self, tags: Sequence[str], category: str = "default", title: str = "untitled"
@@ -304,6 +326,8 @@ class SummaryWriter:
 
     def close(self) -> None:
         self._finish("finished")
+        self._runs.clear()
+        self._closed = True
 
     def _finish(self, status: Any) -> None:
         failures = []

@@ -254,6 +254,9 @@ def cmd_import_tensorboard(args: argparse.Namespace) -> int:
     if report.skipped:
         skipped = ", ".join(f"{count:,} {what}" for what, count in report.skipped.most_common())
         print(f"Not imported (Tracker does not store these yet): {skipped}.")
+    if report.rejected:
+        rejected = ", ".join(f"{count:,} {why}" for why, count in report.rejected.most_common())
+        print(f"warning: rejected as invalid, the rest imported: {rejected}.", file=sys.stderr)
     for problem in report.problems:
         print(
             f"warning: {problem.path} at byte {problem.offset}: {problem.kind} record ({problem.reason}); "

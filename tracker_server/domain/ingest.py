@@ -27,6 +27,9 @@ from tracker_server.store.engine import Database
 # Small writes extend their series' newest chunk up to this many points (24 KiB of arrays).
 CHUNK_POINTS = 1024
 
+# Largest seq / position a cursor column (signed BIGINT) holds.
+MAX_CURSOR = 2**63 - 1
+
 
 def validate(batch: WriteBatch) -> None:
     """Raise InvalidArgument naming the first problem found anywhere in the batch."""
@@ -36,6 +39,9 @@ def validate(batch: WriteBatch) -> None:
     check_name("writer_id", batch.writer_id)
     if batch.seq < 1:
         raise InvalidArgument("seq must be >= 1 (a writer numbers its batches 1, 2, 3, ...)")
+    if batch.seq > MAX_CURSOR or batch.position > MAX_CURSOR:
+        # The wire types are uint64; the columns are signed BIGINT, as both databases store them.
+        raise InvalidArgument(f"seq and position must be at most {MAX_CURSOR} (2**63 - 1)")
     columns = len(batch.scalars) + len(batch.histograms) + len(batch.pr_curves) + len(batch.texts)
     if columns > limits.MAX_COLUMNS_PER_BATCH:
         raise InvalidArgument(f"batch has {columns} columns; the limit is {limits.MAX_COLUMNS_PER_BATCH}")

@@ -11,7 +11,16 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from tracker_client.validation import MAX_STEP
 from tracker_server.domain.model import HParamValue, ProjectInfo, RunInfo
-from tracker_server.store.schema import HistogramRow, HParam, MetricSummary, Project, Run, Series
+from tracker_server.store.schema import (
+    HistogramRow,
+    HParam,
+    MetricSummary,
+    PrCurveRow,
+    Project,
+    Run,
+    Series,
+    TextRow,
+)
 
 
 def insert_ignore(conn: Connection, table: Any) -> Any:
@@ -220,15 +229,17 @@ def list_projects(conn: Connection, *, after: str | None, limit: int) -> list[Pr
 
 def next_step(conn: Connection, run_id: str) -> int:
     """One past the largest step stored for the run in any series (0 when it has none)."""
-    scalar = conn.scalar(
-        select(func.max(MetricSummary.last_step))
+    largest = conn.scalar(
+        select(func.max(MetricSummary.last_step))  # a scalar series' last point is its largest step
         .join(Series, Series.id == MetricSummary.series_id)
         .where(Series.run_id == run_id)
     )
-    histogram = conn.scalar(
-        select(func.max(HistogramRow.step))
-        .join(Series, Series.id == HistogramRow.series_id)
-        .where(Series.run_id == run_id)
-    )
-    largest = max((s for s in (scalar, histogram) if s is not None), default=-1)
-    return min(int(largest) + 1, MAX_STEP)  # a run holding step 2**63-1 cannot go further
+    for table in (HistogramRow, PrCurveRow, TextRow):
+        step = conn.scalar(
+            select(func.max(table.step))
+            .join(Series, Series.id == table.series_id)
+            .where(Series.run_id == run_id)
+        )
+        if step is not None and (largest is None or step > largest):
+            largest = step
+    return 0 if largest is None else min(int(largest) + 1, MAX_STEP)  # a run at 2**63-1 cannot go further
