@@ -17,9 +17,11 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from tests.pgcluster import PgCluster, started_cluster
 from tracker_server.app import ServerThread
 from tracker_server.store.engine import Database
 from tracker_server.store.migrate import upgrade
@@ -28,6 +30,10 @@ PG_ENV = "TRACKER_TEST_DATABASE_URL"
 BACKENDS = ("sqlite", "postgresql")
 _counter = itertools.count()
 _session_tag = uuid.uuid4().hex[:8]
+
+# Property tests: the same examples on every run and machine, and no example database on disk.
+settings.register_profile("tracker", derandomize=True, database=None, deadline=None, print_blob=True)
+settings.load_profile("tracker")
 
 
 def pytest_report_header() -> str:
@@ -40,7 +46,16 @@ def pytest_report_header() -> str:
 def _isolated_data_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
     """No test touches the user's real data directory or a server named in their environment."""
     monkeypatch.setenv("TRACKER_DATA_DIR", str(tmp_path_factory.mktemp("data")))
-    for name in ("TRACKER_SERVER", "TRACKER_PROJECT", "TRACKER_TOKEN", "TRACKER_DATABASE_URL"):
+    for name in (
+        "TRACKER_SERVER",
+        "TRACKER_PROJECT",
+        "TRACKER_TOKEN",
+        "TRACKER_DATABASE_URL",
+        "TRACKER_MODE",
+        "TRACKER_SPOOL_DIR",
+        "TRACKER_MAX_MEMORY_MB",
+        "TRACKER_EXIT_TIMEOUT",
+    ):
         monkeypatch.delenv(name, raising=False)
 
 
@@ -150,3 +165,11 @@ def empty_database_url(backend: str, tmp_path: Path) -> Iterator[str]:
         return
     with _pg_database(None) as url:
         yield url
+
+
+@pytest.fixture
+def pg_cluster() -> Iterator[PgCluster]:
+    """A started PostgreSQL cluster of this test's own (tests/pgcluster.py), which the test may
+    stop, crash and restart; removed afterwards."""
+    with started_cluster() as cluster:
+        yield cluster

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import grpc
-from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_health.v1 import health, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from tracker_client._proto import tracker_pb2 as pb
@@ -27,23 +27,32 @@ from tracker_server.services.errors import ErrorInterceptor
 from tracker_server.services.ingest import Draining, IngestService
 from tracker_server.services.reads import ReadService
 from tracker_server.services.runs import RunService
-from tracker_server.store.engine import Database, redact
+from tracker_server.services.watchdog import DatabaseWatchdog
+from tracker_server.settings import ServerSettings
+from tracker_server.store.engine import DEFAULT_CONNECT_TIMEOUT, Database, redact
 from tracker_server.store.migrate import check_current, upgrade
 
 log = logging.getLogger("tracker.server")
 
 SERVICES = ("RunService", "IngestService", "ReadService", "CompareService")
 SERVICE_NAMES = tuple(pb.DESCRIPTOR.services_by_name[s].full_name for s in SERVICES)
+DEFAULT_CHECK_INTERVAL: float = ServerSettings.model_fields["db_check_interval"].default
 
 
-def open_database(url: str, *, pool_size: int = 8, announce: Callable[[str], None] = log.info) -> Database:
+def open_database(
+    url: str,
+    *,
+    pool_size: int = 8,
+    connect_timeout: int = DEFAULT_CONNECT_TIMEOUT,
+    announce: Callable[[str], None] = log.info,
+) -> Database:
     """Open the database and make sure its schema is current.
 
     SQLite (the embedded, single-user default) is upgraded in place. PostgreSQL is shared by a
     team and upgraded deliberately: an out-of-date schema stops the server with the command to run
     (``SchemaOutOfDateError``).
     """
-    db = Database(url, pool_size=pool_size)
+    db = Database(url, pool_size=pool_size, connect_timeout=connect_timeout)
     try:
         if db.dialect == "sqlite":
             before, after = upgrade(db)
@@ -65,20 +74,29 @@ class RunningServer:
     health: health.aio.HealthServicer
     blocking: Blocking
     db: Database
+    watchdog: DatabaseWatchdog
 
     async def stop(self, grace: float) -> None:
         """Refuse new calls, let in-flight batches commit and ack (up to ``grace`` seconds), then
         wait for every database call already started, so nothing is cut half-way."""
+        await self.watchdog.stop()
         self.draining.start()
         await self.health.enter_graceful_shutdown()
         await self.server.stop(grace)
         await asyncio.get_running_loop().run_in_executor(None, self.blocking.shutdown)
 
 
-async def start_server(db: Database, *, host: str = "127.0.0.1", port: int = 0) -> RunningServer:
-    """Build and start the gRPC server: our services, health, reflection, the error interceptor."""
+async def start_server(
+    db: Database, *, host: str = "127.0.0.1", port: int = 0, check_interval: float = DEFAULT_CHECK_INTERVAL
+) -> RunningServer:
+    """Build and start the gRPC server: our services, health kept in step with the database by a
+    watchdog checking it every ``check_interval`` seconds, reflection, the error interceptor."""
+    health_servicer = health.aio.HealthServicer()
+    watchdog = DatabaseWatchdog(
+        db, health_servicer, SERVICE_NAMES, interval=check_interval, timeout=db.connect_timeout
+    )
     server = grpc.aio.server(
-        interceptors=[ErrorInterceptor()],
+        interceptors=[ErrorInterceptor(on_outage=watchdog.report_outage)],
         options=[
             ("grpc.max_receive_message_length", limits.MAX_MESSAGE_BYTES),
             ("grpc.max_send_message_length", limits.MAX_MESSAGE_BYTES),
@@ -104,7 +122,6 @@ async def start_server(db: Database, *, host: str = "127.0.0.1", port: int = 0) 
         },
     )
     register(server, "CompareService", CompareService(db, blocking, IndexCache()))
-    health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection(
         (*SERVICE_NAMES, reflection.SERVICE_NAME, health.SERVICE_NAME), server
@@ -113,17 +130,22 @@ async def start_server(db: Database, *, host: str = "127.0.0.1", port: int = 0) 
     if bound == 0:
         raise OSError(f"cannot listen on {host}:{port} (is another server using the port?)")
     await server.start()
-    for name in ("", *SERVICE_NAMES):
-        await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
+    await watchdog.start()
     log.info("Serving gRPC on %s:%d, database %s", host, bound, redact(db.url))
-    return RunningServer(server, bound, draining, health_servicer, blocking, db)
+    return RunningServer(server, bound, draining, health_servicer, blocking, db, watchdog)
 
 
 async def serve(
-    db: Database, *, host: str, port: int, grace: float, ready: Callable[[RunningServer], None] | None = None
+    db: Database,
+    *,
+    host: str,
+    port: int,
+    grace: float,
+    ready: Callable[[RunningServer], None] | None = None,
+    check_interval: float = DEFAULT_CHECK_INTERVAL,
 ) -> None:
     """Run until SIGTERM or SIGINT, then stop gracefully."""
-    running = await start_server(db, host=host, port=port)
+    running = await start_server(db, host=host, port=port, check_interval=check_interval)
     if ready is not None:
         ready(running)
     stop = asyncio.Event()
@@ -139,13 +161,20 @@ async def serve(
 class ServerThread:
     """A server on a background thread with its own event loop: for the demo, tests and benchmarks."""
 
-    def __init__(self, db: Database, *, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self,
+        db: Database,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        check_interval: float = DEFAULT_CHECK_INTERVAL,
+    ) -> None:
         self._loop = asyncio.new_event_loop()
         self._started = threading.Event()
         self._running: RunningServer | None = None
         self._error: BaseException | None = None
         self._thread = threading.Thread(
-            target=self._main, args=(db, host, port), name="tracker-server", daemon=True
+            target=self._main, args=(db, host, port, check_interval), name="tracker-server", daemon=True
         )
         self._thread.start()
         self._started.wait()
@@ -155,10 +184,12 @@ class ServerThread:
         self.port: int = self._running.port
         self.address: str = f"{host}:{self.port}"
 
-    def _main(self, db: Database, host: str, port: int) -> None:
+    def _main(self, db: Database, host: str, port: int, check_interval: float) -> None:
         asyncio.set_event_loop(self._loop)
         try:
-            self._running = self._loop.run_until_complete(start_server(db, host=host, port=port))
+            self._running = self._loop.run_until_complete(
+                start_server(db, host=host, port=port, check_interval=check_interval)
+            )
         except BaseException as exc:
             self._error = exc
             return

@@ -11,6 +11,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from tracker_client.config import data_dir
+from tracker_server.store.engine import DEFAULT_CONNECT_TIMEOUT
 
 
 def default_database_url() -> str:
@@ -44,6 +45,31 @@ class ServerSettings(BaseSettings):
         le=1000,
         description="Database connections kept open; also the number of threads doing database work.",
         json_schema_extra={"flag": "--db-pool-size", "metavar": "N", "env": "TRACKER_DB_POOL_SIZE"},
+    )
+    db_connect_timeout: int = Field(
+        DEFAULT_CONNECT_TIMEOUT,
+        ge=2,
+        le=600,
+        description="Seconds to wait for a new database connection (and for a health check) before the "
+        "call fails with UNAVAILABLE, so an unreachable database fails calls fast instead of hanging them.",
+        json_schema_extra={
+            "flag": "--db-connect-timeout",
+            "metavar": "SECONDS",
+            "env": "TRACKER_DB_CONNECT_TIMEOUT",
+        },
+    )
+    db_check_interval: float = Field(
+        1.0,
+        gt=0,
+        le=3600,
+        description="Seconds between database health checks (SELECT 1). While the database is unreachable, "
+        "grpc.health.v1 reports NOT_SERVING and calls answer UNAVAILABLE; it reports SERVING again as soon "
+        "as the database answers, without a restart.",
+        json_schema_extra={
+            "flag": "--db-check-interval",
+            "metavar": "SECONDS",
+            "env": "TRACKER_DB_CHECK_INTERVAL",
+        },
     )
     shutdown_grace: float = Field(
         30.0,

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, case, func, select
+from sqlalchemy.exc import DBAPIError
 
 from tracker_server.domain.model import SeriesKind
 from tracker_server.store.runs import by_codepoint
@@ -155,8 +156,27 @@ def _batches(values: Sequence[Any], size: int = 5000) -> Iterator[Sequence[Any]]
 
 def _fetch_binary(conn: Connection, query: Any) -> list[Any]:
     """Run ``query`` on PostgreSQL asking for binary results: in the default text format bytea
-    travels hex-encoded (twice the bytes, then a decode), which dominates reading a long series."""
+    travels hex-encoded (twice the bytes, then a decode), which dominates reading a long series.
+
+    The driver's cursor is used directly, so its errors are wrapped here as SQLAlchemy's would be
+    (and a lost connection invalidated): callers see one kind of database error whatever the path.
+    """
     compiled = query.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
-    with conn.connection.driver_connection.cursor(binary=True) as cursor:  # type: ignore[union-attr]
-        cursor.execute(str(compiled), compiled.params)
-        return list(cursor.fetchall())
+    statement = str(compiled)
+    try:
+        with conn.connection.driver_connection.cursor(binary=True) as cursor:  # type: ignore[union-attr]
+            cursor.execute(statement, compiled.params)
+            return list(cursor.fetchall())
+    except conn.dialect.loaded_dbapi.Error as exc:
+        lost = conn.dialect.is_disconnect(exc, conn.connection.dbapi_connection, None)
+        if lost:
+            conn.invalidate(exc)
+        raise DBAPIError.instance(
+            statement,
+            None,
+            exc,
+            conn.dialect.loaded_dbapi.Error,
+            hide_parameters=True,
+            connection_invalidated=lost,
+            dialect=conn.dialect,
+        ) from exc
