@@ -12,6 +12,7 @@ Needs only grpcio, protobuf and numpy; importing it never imports the server's d
 from tracker_client.api import Api
 from tracker_client.errors import (
     DeadlineExceededError,
+    DeliveryError,
     FailedPreconditionError,
     InvalidArgumentError,
     NotFoundError,
@@ -53,6 +54,7 @@ __all__ = [
     "Api",
     "Axis",
     "DeadlineExceededError",
+    "DeliveryError",
     "Distribution",
     "Experiment",
     "FailedPreconditionError",

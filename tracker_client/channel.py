@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
@@ -13,10 +14,42 @@ from tracker_client.config import resolve_server, resolve_token
 from tracker_client.errors import translate_rpc_error
 
 DEFAULT_TIMEOUT = 30.0
-# Pages and batches stay under 4 MiB; the margin covers future growth of small messages.
+
+# gRPC's own retries (gRFC A6) for every call but the ingest stream: every Tracker call is
+# idempotent (runs are created or resumed by name, writes are deduplicated by (writer_id, seq)),
+# so a call that found the server unreachable is tried again after an exponential backoff with
+# jitter, within its deadline.
+# The ingest stream is resumed by tracker_client.delivery instead.
+_RETRY_POLICY = {
+    "maxAttempts": 5,
+    "initialBackoff": "0.1s",
+    "maxBackoff": "2s",
+    "backoffMultiplier": 2,
+    "retryableStatusCodes": ["UNAVAILABLE"],
+}
+_SERVICE_CONFIG = {
+    "methodConfig": [
+        {
+            "name": [
+                {"service": service.full_name, "method": method.name}
+                for service in pb.DESCRIPTOR.services_by_name.values()
+                for method in service.methods
+                if not method.client_streaming
+            ],
+            "retryPolicy": _RETRY_POLICY,
+        }
+    ]
+}
 CHANNEL_OPTIONS = [
+    # Pages and batches stay under 4 MiB; the margin covers future growth of small messages.
     ("grpc.max_receive_message_length", 16 * 1024 * 1024),
     ("grpc.max_send_message_length", 16 * 1024 * 1024),
+    ("grpc.enable_retries", 1),
+    ("grpc.service_config", json.dumps(_SERVICE_CONFIG)),
+    # Reconnect soon after a server restart (gRPC's default backoff grows to 120 s).
+    ("grpc.initial_reconnect_backoff_ms", 100),
+    ("grpc.min_reconnect_backoff_ms", 100),
+    ("grpc.max_reconnect_backoff_ms", 5000),
 ]
 
 Response = TypeVar("Response")

@@ -5,8 +5,12 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import Literal, cast
 
 DEFAULT_SERVER = "127.0.0.1:6065"
+DEFAULT_MAX_MEMORY = 256 * 1024 * 1024
+
+Mode = Literal["online", "offline"]
 
 
 def resolve_server(server: str | None) -> str:
@@ -26,6 +30,28 @@ def resolve_project(project: str | None) -> str:
             "No project given: pass project=... or set the TRACKER_PROJECT environment variable."
         )
     return name
+
+
+def resolve_mode(mode: str | None) -> Mode:
+    """ "online" or "offline": the argument, else TRACKER_MODE, else "online"."""
+    chosen = (mode or os.environ.get("TRACKER_MODE") or "online").lower()
+    if chosen not in ("online", "offline"):
+        raise ValueError(f'mode must be "online" or "offline", got {chosen!r}')
+    return cast(Mode, chosen)
+
+
+def resolve_max_memory(max_memory: int | None) -> int:
+    """Bytes of undelivered data a run keeps in memory: the argument, else TRACKER_MAX_MEMORY_MB
+    (MiB), else 256 MiB. Beyond it, data waits in the run's spool file on disk."""
+    if max_memory is not None:
+        chosen = int(max_memory)
+    elif value := os.environ.get("TRACKER_MAX_MEMORY_MB"):
+        chosen = int(float(value) * 1024 * 1024)
+    else:
+        chosen = DEFAULT_MAX_MEMORY
+    if chosen < 0:
+        raise ValueError(f"max_memory must be >= 0 bytes, got {chosen}")
+    return chosen
 
 
 def resolve_token(token: str | None) -> str | None:

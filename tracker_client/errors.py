@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import grpc
 
 
@@ -47,6 +49,14 @@ class UnavailableError(TrackerError, ConnectionError):
 
 class DeadlineExceededError(TrackerError, TimeoutError):
     code = grpc.StatusCode.DEADLINE_EXCEEDED
+
+
+class DeliveryError(TrackerError):
+    """Logged data is not on the server yet (``flush()`` or ``finish()`` ran out of time, or the
+    server refused the run's data). Nothing is lost: it is still being retried in the background,
+    or kept in the spool file ``spool_path`` for ``tracker sync``."""
+
+    spool_path: Path | None = None
 
 
 _BY_CODE: dict[grpc.StatusCode, type[TrackerError]] = {

@@ -1,9 +1,12 @@
 """``tracker.init()`` and the Run a training loop logs to.
 
 ``Run.log()`` does no I/O: it appends to per-tag columns under a lock (about a microsecond) and
-returns. A Sender thread delivers the points in acknowledged batches. What can go wrong on the
-caller's line is checked there (a tag name, a step, a value that is not a number), so a mistake
-points at the line that made it; a delivery failure is raised on the caller's next call.
+returns. A Sender thread delivers the points in acknowledged batches, retrying through server
+restarts and network trouble, spilling to a spool file on disk past a memory budget. What can go
+wrong on the caller's line is checked there (a tag name, a step, a value that is not a number), so
+a mistake points at the line that made it; delivery problems never stop the training loop and are
+reported by ``flush()`` and ``finish()``. Offline (``mode="offline"``), everything goes to the
+spool file for ``tracker sync``.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import socket
 import sys
 import threading
 import time
+import uuid
 import weakref
 from collections.abc import Callable, Mapping
 from types import TracebackType
@@ -28,20 +32,24 @@ import numpy as np
 from tracker_client._proto import tracker_pb2 as pb
 from tracker_client.batches import PointBuffer
 from tracker_client.channel import DEFAULT_TIMEOUT, Connection
-from tracker_client.config import resolve_project
+from tracker_client.config import DEFAULT_MAX_MEMORY, Mode, resolve_max_memory, resolve_mode, resolve_project
 from tracker_client.convert import STATUS_CODES, histogram_to_proto, pr_curve_to_proto, run_record
-from tracker_client.errors import TrackerError
+from tracker_client.delivery import DeliveryStats
+from tracker_client.errors import DeliveryError, TrackerError, UnavailableError
 from tracker_client.histogram import Bins, histogram_problem, summarize
 from tracker_client.hparams import flatten, to_proto_map
 from tracker_client.pr_curve import pr_curve
 from tracker_client.records import Histogram, RunRecord, RunStatus
 from tracker_client.sender import Sender
+from tracker_client.spool import Kind, start_record
 from tracker_client.validation import MAX_STEP, name_problem, step_problem
 
 # Wake the sender when this many points are buffered, rather than waiting for the next tick.
 BATCH_POINTS = 100_000
 FLUSH_INTERVAL = 1.0
 FLUSH_TIMEOUT = 120.0
+EXIT_TIMEOUT = 60.0
+MAX_LAYOUT_BYTES = 64 * 1024  # the server's limit on a custom-scalars layout
 
 
 def _default_run_name() -> str:
@@ -56,8 +64,10 @@ def init(
     *,
     server: str | None = None,
     token: str | None = None,
+    mode: Mode | None = None,
     flush_interval: float = FLUSH_INTERVAL,
     timeout: float = DEFAULT_TIMEOUT,
+    max_memory: int | None = None,
 ) -> Run:
     """Create the run ``name`` in ``project`` (or resume it when it exists) and return it.
 
@@ -65,6 +75,11 @@ def init(
     127.0.0.1:6065) and TRACKER_TOKEN. ``name`` defaults to ``<Mon DD_HH-MM-SS>_<host>_<pid>``.
     ``hparams`` may nest (flattened with "."); values keep their type: int, float, str or bool.
     A resumed run continues auto-incremented steps after the largest step it holds.
+
+    ``mode`` (else TRACKER_MODE, else "online"): "offline" talks to no server; everything is
+    written to a spool file, uploaded later by ``tracker sync``. ``timeout`` bounds every call and
+    the wait for each batch's acknowledgement. ``max_memory`` (bytes; else TRACKER_MAX_MEMORY_MB,
+    else 256 MiB) bounds what waits for delivery in memory; beyond it, it waits on disk.
     """
     project = resolve_project(project)
     name = name or _default_run_name()
@@ -72,16 +87,50 @@ def init(
         if (problem := name_problem(kind, value)) is not None:
             raise ValueError(problem)
     flat = flatten(hparams or {})
+    mode = resolve_mode(mode)
+    options = RunOptions(
+        flush_interval=flush_interval, ack_timeout=timeout, max_memory=resolve_max_memory(max_memory)
+    )
+    if mode == "offline":
+        run = Run(None, _offline_record(project, name), options=options)
+        if flat:
+            run.log_hparams(flat)
+        return run
     connection = Connection(server, token=token, timeout=timeout)
     try:
         response = connection.call(
             connection.runs.CreateRun,
             pb.CreateRunRequest(project=project, name=name, hparams=to_proto_map(flat)),
         )
+    except UnavailableError as error:
+        connection.close()
+        raise UnavailableError(
+            f"{error} To log without a server now and upload later, use "
+            'tracker.init(..., mode="offline") (or TRACKER_MODE=offline) and `tracker sync`.'
+        ) from None
     except BaseException:
         connection.close()
         raise
-    return Run(connection, response.run, next_step=response.next_step, flush_interval=flush_interval)
+    return Run(connection, run_record(response.run), next_step=response.next_step, options=options)
+
+
+def _offline_record(project: str, name: str) -> RunRecord:
+    return RunRecord(
+        id=f"offline-{uuid.uuid4().hex[:16]}",
+        project=project,
+        name=name,
+        status="running",
+        hparams={},
+        created_at=dt.datetime.now(dt.UTC),
+        finished_at=None,
+    )
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class RunOptions:
+    flush_interval: float = FLUSH_INTERVAL
+    ack_timeout: float = DEFAULT_TIMEOUT
+    max_memory: int = DEFAULT_MAX_MEMORY
 
 
 class Run:
@@ -89,21 +138,41 @@ class Run:
 
     def __init__(
         self,
-        connection: Connection,
-        run: pb.Run,
+        connection: Connection | None,
+        record: RunRecord,
         *,
         next_step: int = 0,
-        flush_interval: float = FLUSH_INTERVAL,
+        options: RunOptions = RunOptions(),
     ) -> None:
         self._connection = connection
-        self._record = run_record(run)
+        self._record = record
         self._buffer = PointBuffer()
         self._lock = self._buffer.lock
         self._known_tags: set[str] = set()
         self._step = next_step
         self._last_step = max(next_step - 1, 0)
         self._finished = False
-        self._sender = Sender(connection, run_id=run.id, buffer=self._buffer, flush_interval=flush_interval)
+        self._timeout = options.ack_timeout
+        writer_id = uuid.uuid4().hex
+        start = start_record(
+            writer_id=writer_id,
+            project=record.project,
+            name=record.name,
+            run_id=None if connection is None else record.id,
+            server=None if connection is None else connection.server,
+        )
+        self._sender = Sender(
+            connection,
+            run_id="" if connection is None else record.id,
+            writer_id=writer_id,
+            buffer=self._buffer,
+            start=start,
+            flush_interval=options.flush_interval,
+            ack_timeout=options.ack_timeout,
+            max_memory=options.max_memory,
+            batch_points=BATCH_POINTS,
+            label=repr(record.name),
+        )
         self._wake = self._sender.wake
         self._wake_is_set = self._sender.wake_is_set
         _live_runs.add(self)
@@ -139,8 +208,8 @@ class Run:
         Values may be Python or numpy numbers or 0-d tensors; NaN and +-Inf are kept.
         ``wall_time`` (seconds since the epoch) defaults to now.
         """
-        if self._sender.failure is not None or self._finished:
-            self._raise_unusable()
+        if self._finished:
+            self._raise_finished()
         if type(metrics) is not dict and not isinstance(metrics, Mapping):
             raise TypeError(f"log() takes a mapping of tag -> number, got {type(metrics).__name__}")
         keys = tuple(metrics)
@@ -259,29 +328,29 @@ class Run:
     def set_custom_scalars(self, layout: Mapping[str, Any]) -> None:
         """Store a custom-scalars layout with the run (TensorBoard's format:
         ``{category: {title: ["Multiline", [tags]] | ["Margin", [value, lower, upper]]}}``)."""
-        if self._sender.failure is not None or self._finished:
-            self._raise_unusable()
-        response = self._connection.call(
-            self._connection.runs.SetCustomScalars,
-            pb.SetCustomScalarsRequest(run_id=self.id, layout=json.dumps(layout, sort_keys=True)),
-        )
-        self._record = run_record(response.run)
+        if self._finished:
+            self._raise_finished()
+        text = json.dumps(layout, sort_keys=True)
+        if len(text.encode()) > MAX_LAYOUT_BYTES:
+            raise ValueError(f"the custom-scalars layout is over {MAX_LAYOUT_BYTES:,} bytes as JSON")
+        self._call(Kind.CUSTOM_SCALARS, pb.SetCustomScalarsRequest(run_id=self._run_id, layout=text))
 
-    def purge_steps(self, from_step: int) -> int:
+    def purge_steps(self, from_step: int) -> int | None:
         """Delete everything this run holds at or after ``from_step`` (TensorBoard's purge_step,
-        for a job restarted from a checkpoint); returns how many points and entries went. Points
-        still buffered here are delivered first."""
-        self.flush()
-        response = self._connection.call(
-            self._connection.runs.PurgeSteps, pb.PurgeStepsRequest(run_id=self.id, from_step=from_step)
-        )
+        for a job restarted from a checkpoint); returns how many points and entries went. None
+        offline (the purge happens at ``tracker sync``, in order with what was logged) or when the
+        server did not answer in time (it happens once it does)."""
+        if self._finished:
+            self._raise_finished()
+        step = self._checked_step(from_step)
+        done = self._call(Kind.PURGE, pb.PurgeStepsRequest(run_id=self._run_id, from_step=step))
         with self._lock:
-            self._step = min(self._step, from_step)
-        return int(response.removed)
+            self._step = min(self._step, step)
+        return self._sender.purged if done and not self._sender.offline else None
 
     def _check_entry(self, tag: str) -> None:
-        if self._sender.failure is not None or self._finished:
-            self._raise_unusable()
+        if self._finished:
+            self._raise_finished()
         if (problem := name_problem("tag", tag)) is not None:
             raise ValueError(problem)
 
@@ -305,32 +374,50 @@ class Run:
             self._buffer.add_entry(field, tag, entry)
 
     def log_hparams(self, hparams: Mapping[str, Any]) -> None:
-        """Set hyperparameters (merged into the run's; types kept). Sent at once, synchronously."""
-        if self._sender.failure is not None or self._finished:
-            self._raise_unusable()
+        """Set hyperparameters (merged into the run's; types kept), in order with what was logged."""
+        if self._finished:
+            self._raise_finished()
         flat = flatten(hparams)
         for name in flat:
             if (problem := name_problem("hyperparameter name", name)) is not None:
                 raise ValueError(problem)
-        response = self._connection.call(
-            self._connection.runs.SetHParams,
-            pb.SetHParamsRequest(run_id=self.id, hparams=to_proto_map(flat)),
-        )
-        self._record = run_record(response.run)
+        self._call(Kind.HPARAMS, pb.SetHParamsRequest(run_id=self._run_id, hparams=to_proto_map(flat)))
+
+    def _call(self, kind: Kind, request: Any) -> bool:
+        """Queue a call in order with what was logged and wait (``timeout``) for the server's
+        answer; False, with a notice, if it did not come (the call stays queued, or is kept in the
+        spool file with everything else)."""
+        ticket = self._sender.call(kind, request)
+        try:
+            self._sender.wait(ticket, self._timeout, what=kind.name.lower())
+        except DeliveryError as error:
+            print(f"tracker: run {self.name!r}: {error}", file=sys.stderr)
+            return False
+        if self._sender.run is not None:
+            self._record = run_record(self._sender.run)
+        return True
 
     def flush(self, timeout: float = FLUSH_TIMEOUT) -> None:
-        """Return once everything logged so far is committed by the server; raise what went wrong.
+        """Return once everything logged so far is committed by the server (offline: written to the
+        spool file). Raise DeliveryError if that takes longer than ``timeout`` seconds or the
+        server refused the run's data; nothing is lost, delivery goes on in the background.
 
         After ``finish()`` there is nothing left to deliver and it returns at once.
         """
         if self._finished:
             return
-        self._sender.flush(timeout)
+        self._sender.wait(self._sender.flush_ticket(), timeout)
+
+    def delivery_stats(self) -> DeliveryStats:
+        """Counts of what was delivered, reconnects, and recent acknowledgement latencies."""
+        return self._sender.stats
 
     def finish(self, status: RunStatus = "finished", *, timeout: float = FLUSH_TIMEOUT) -> None:
         """Deliver everything, then mark the run ``status`` ("finished", "failed" or "killed").
 
-        Calling it again does nothing. A delivery failure is raised after the run is marked.
+        Calling it again does nothing. If not everything reaches the server within ``timeout``
+        seconds, the rest is kept in a spool file and DeliveryError says which and how to upload
+        it (``tracker sync``). An offline run's spool file is complete once this returns.
         """
         if self._finished:
             return
@@ -338,21 +425,34 @@ class Run:
             raise ValueError(f"status must be 'finished', 'failed' or 'killed', got {status!r}")
         self._finished = True
         _live_runs.discard(self)
-        failure: TrackerError | None = None
+        self._sender.call(Kind.FINISH, pb.FinishRunRequest(run_id=self._run_id, status=STATUS_CODES[status]))
         try:
-            self._sender.close(timeout)
-        except TrackerError as exc:
-            failure = exc
-        try:
-            code = STATUS_CODES["failed" if failure is not None else status]
-            response = self._connection.call(
-                self._connection.runs.FinishRun, pb.FinishRunRequest(run_id=self.id, status=code)
-            )
-            self._record = run_record(response.run)
+            path = self._sender.close(timeout)
         finally:
-            self._connection.close()
-        if failure is not None:
-            raise failure
+            if self._connection is not None:
+                self._connection.close()
+        if path is None:
+            if self._sender.run is not None:
+                self._record = run_record(self._sender.run)
+            return
+        if self._sender.offline:
+            self._record = dataclasses.replace(self._record, status=status)
+            print(
+                f"tracker: offline run {self.name!r} is saved in {path}; upload it with:\n"
+                f"    tracker sync {path}",
+                file=sys.stderr,
+            )
+            return
+        stats = self._sender.stats
+        reason = self._sender.failure or self._sender.last_error
+        error = DeliveryError(
+            f"run {self.name!r} (project {self.project!r}) could not deliver everything to "
+            f"{self._connection.server if self._connection else ''}"
+            f"{f' ({reason})' if reason else ''}; {stats.points_acked:,} points were acknowledged. "
+            f"The rest is kept in {path}; upload it with:\n    tracker sync {path}"
+        )
+        error.spool_path = path
+        raise error
 
     def __enter__(self) -> Run:
         return self
@@ -370,9 +470,12 @@ class Run:
 
     # -- helpers off the hot path --------------------------------------------------------------
 
-    def _raise_unusable(self) -> None:
-        if self._sender.failure is not None:
-            raise self._sender.failure
+    @property
+    def _run_id(self) -> str:
+        """The id written into requests: empty offline, where ``tracker sync`` fills it in."""
+        return "" if self._sender.offline else self.id
+
+    def _raise_finished(self) -> None:
         raise TrackerError(f"run {self.name!r} is finished; resume it with tracker.init(project, name)")
 
     def _checked_step(self, step: Any) -> int:
@@ -423,13 +526,15 @@ def _note_uncaught(exc_type: type[BaseException], exc: BaseException, tb: Traceb
 
 
 def _finish_live_runs() -> None:
-    """At exit, deliver and mark every run the script left open (failed if it died of an exception)."""
-    timeout = float(os.environ.get("TRACKER_EXIT_TIMEOUT", FLUSH_TIMEOUT))
+    """At exit, deliver and mark every run the script left open (failed if it died of an
+    exception), for at most TRACKER_EXIT_TIMEOUT seconds (default 60) each; what is left is kept
+    in a spool file and the command that uploads it is printed."""
+    timeout = float(os.environ.get("TRACKER_EXIT_TIMEOUT", EXIT_TIMEOUT))
     for run in list(_live_runs):
         try:
             run.finish("failed" if _uncaught.is_set() else "finished", timeout=timeout)
         except Exception as exc:
-            print(f"tracker: could not finish run {run.name!r}: {exc}", file=sys.stderr)
+            print(f"tracker: {exc}", file=sys.stderr)
 
 
 sys.excepthook = _note_uncaught

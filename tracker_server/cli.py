@@ -266,6 +266,82 @@ def cmd_import_tensorboard(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_sync(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from tracker_client.errors import TrackerError
+    from tracker_client.spool import spool_dir, spool_files
+    from tracker_client.sync import SpoolBusyError, sync_file
+
+    paths: list[Path] = []
+    for given in args.paths or [str(spool_dir())]:
+        path = Path(given).expanduser()
+        if path.is_dir() or not args.paths:
+            paths.extend(spool_files(path))
+        elif path.is_file():
+            paths.append(path)
+        else:
+            print(f"tracker: {path} does not exist", file=sys.stderr)
+            return 2
+    if not paths:
+        print(f"Nothing to sync: no spool files in {', '.join(args.paths or [str(spool_dir())])}.")
+        return 0
+    failed = 0
+    for path in paths:
+        try:
+            report = _sync_one(path, args, sync_file)
+        except SpoolBusyError as exc:
+            print(f"tracker: skipped: {exc}", file=sys.stderr)
+            continue
+        except (TrackerError, OSError, ValueError) as exc:
+            failed += 1
+            print(
+                f"tracker: could not sync {path}: {exc}\nNothing was lost: run the same command again "
+                "to resume.",
+                file=sys.stderr,
+            )
+            continue
+        ending = "finished" if report.finished else "marked failed (its process ended without finishing it)"
+        print(
+            f"Synced run {report.name!r} of project {report.project!r} (id {report.run_id}): "
+            f"{report.batches_sent:,} batches ({report.points_sent:,} points) sent, "
+            f"{report.batches_on_server:,} already on the server; {ending}."
+        )
+        if report.torn_at is not None:
+            print(
+                f"warning: {path} ends with a partly written record at byte {report.torn_at} (the process "
+                "was killed while writing it); everything before it was synced.",
+                file=sys.stderr,
+            )
+    return 1 if failed else 0
+
+
+def _sync_one(path: Any, args: argparse.Namespace, sync_file: Any) -> Any:
+    """Sync one spool file with a progress bar (tqdm when installed, else a line per 10%)."""
+    size = path.stat().st_size
+    print(f"Syncing {path} ({size / 1e6:,.1f} MB)", file=sys.stderr)
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        shown = [0]
+
+        def progress(done: int, total: int) -> None:
+            tenth = done * 10 // max(total, 1)
+            if tenth > shown[0] and not args.quiet:
+                shown[0] = tenth
+                print(f"  {tenth * 10}%", file=sys.stderr)
+
+        return sync_file(path, server=args.server, token=args.token, keep=args.keep, progress=progress)
+    with tqdm(
+        total=size, unit="B", unit_scale=True, unit_divisor=1024, file=sys.stderr, disable=args.quiet
+    ) as bar:
+
+        def update(done: int, _total: int) -> None:
+            bar.update(done - bar.n)
+
+        return sync_file(path, server=args.server, token=args.token, keep=args.keep, progress=update)
+
+
 def _guard(command: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
     """Turn a missing server dependency or a client error into one clear line, not a traceback."""
 
@@ -429,6 +505,29 @@ def build_parser() -> argparse.ArgumentParser:
     tensorboard.add_argument("--token", default=None, help="API token [env TRACKER_TOKEN]")
     tensorboard.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     tensorboard.set_defaults(func=_guard(cmd_import_tensorboard))
+
+    sync = commands.add_parser(
+        "sync",
+        help="upload offline runs and data a run could not deliver",
+        description='Upload spool files: the runs logged with mode="offline" (TRACKER_MODE=offline), and '
+        "what a run could not deliver before it ended (it printed the command to run). Each file is "
+        "replayed in order to the server it names (or --server); syncing twice stores nothing twice, and "
+        "an interrupted sync resumes where it stopped. Synced files are deleted unless --keep.",
+    )
+    sync.add_argument(
+        "paths",
+        nargs="*",
+        metavar="PATH",
+        help="spool files or folders of them [default: the spool folder, TRACKER_SPOOL_DIR or "
+        "<data dir>/spool]",
+    )
+    sync.add_argument(
+        "--server", default=None, metavar="HOST:PORT", help="server address [default: the one the run used]"
+    )
+    sync.add_argument("--token", default=None, help="API token [env TRACKER_TOKEN]")
+    sync.add_argument("--keep", action="store_true", help="keep the spool files after syncing")
+    sync.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    sync.set_defaults(func=_guard(cmd_sync))
     return parser
 
 

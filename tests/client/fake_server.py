@@ -36,7 +36,8 @@ class FakeServer:
 
     - ``hold``: while this event is clear, received batches are not acknowledged (they are acked,
       in order, once it is set). Set by default.
-    - ``error``: ``(StatusCode, message)`` to abort the Write call with on the next batch received.
+    - ``error``: ``(StatusCode, message)`` to abort the Write call with on the next batch received;
+      ``error_times`` limits how many calls are aborted so (None: every one).
     - ``max_acks``: acknowledge no more than this many batches in all (None: no limit).
     - ``seq_offset``: added to every acked seq (non-zero = a wrong ack).
     - ``end_after``: end the Write call with OK, without acknowledging the batch just received,
@@ -50,6 +51,7 @@ class FakeServer:
         self.hold = threading.Event()
         self.hold.set()
         self.error: tuple[grpc.StatusCode, str] | None = None
+        self.error_times: int | None = None
         self.seq_offset = 0
         self.max_acks: int | None = None
         self.end_after: int | None = None
@@ -184,8 +186,11 @@ class FakeServer:
                 return
             if self.end_after is not None and acked_here >= self.end_after:
                 return
-            if self.error is not None:
+            if self.error is not None and self.error_times != 0:
                 code, message = self.error
+                with self._lock:
+                    if self.error_times is not None:
+                        self.error_times -= 1
                 context.abort(code, message)
             while not self._may_ack():
                 if self._stopping.is_set() or not context.is_active():

@@ -5,12 +5,14 @@ from __future__ import annotations
 import socket
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import grpc
 import pytest
 
 import tracker_client as tracker
 from tracker_client._proto import tracker_pb2 as pb
+from tracker_client.spool import Kind, read_spool
 
 from .fake_server import RUN_ID, FakeServer, wait_until
 
@@ -114,109 +116,132 @@ def test_the_token_is_sent_on_every_call(fake: FakeServer) -> None:
     assert all(md.get("authorization") == "Bearer s3cret" for _, md in fake.metadata)
 
 
+def _spooled(path: Path) -> list[tuple[Kind, list[int]]]:
+    """The records of a spool file: (kind, the scalar steps of a batch / [seq] of a call)."""
+    contents = read_spool(path)
+    out = []
+    for record, _offset in contents.records:
+        if record.kind is Kind.BATCH:
+            batch = pb.WriteBatch.FromString(record.body)
+            out.append((record.kind, [step for c in batch.scalars for step in c.steps]))
+        else:
+            out.append((record.kind, [record.seq]))
+    return out
+
+
 @pytest.mark.parametrize(
-    ("code", "error_type"),
+    "code",
     [
-        (grpc.StatusCode.INVALID_ARGUMENT, tracker.InvalidArgumentError),
-        (grpc.StatusCode.FAILED_PRECONDITION, tracker.FailedPreconditionError),
-        (grpc.StatusCode.RESOURCE_EXHAUSTED, tracker.ResourceExhaustedError),
-        (grpc.StatusCode.PERMISSION_DENIED, tracker.PermissionDeniedError),
+        grpc.StatusCode.INVALID_ARGUMENT,
+        grpc.StatusCode.FAILED_PRECONDITION,
+        grpc.StatusCode.NOT_FOUND,
+        grpc.StatusCode.PERMISSION_DENIED,
     ],
 )
-def test_a_stream_error_is_raised_on_flush_and_stays_raised(
-    fake: FakeServer, code: grpc.StatusCode, error_type: type[tracker.TrackerError]
+def test_a_refused_batch_parks_everything_on_disk_and_training_goes_on(
+    fake: FakeServer, code: grpc.StatusCode, capsys: pytest.CaptureFixture[str]
 ) -> None:
     fake.error = (code, "bad batch: scalars[0].tag 'x' is not allowed")
     run = tracker.init(project="p", name="r", server=fake.address, flush_interval=3600)
-    run.log({"a": 1.0})
-    with pytest.raises(error_type, match=r"bad batch: scalars\[0\]\.tag 'x' is not allowed") as first:
+    run.log({"a": 1.0}, step=0)
+    with pytest.raises(tracker.DeliveryError, match=r"delivery stopped .*bad batch") as first:
         run.flush(timeout=WAIT)
-    assert first.value.code == code
-    for call in (
-        lambda: run.log({"a": 2.0}),
-        lambda: run.log_histogram("h", [1.0]),
-        lambda: run.flush(timeout=WAIT),
-        lambda: run.log_hparams({"lr": 0.1}),
+    cause = first.value.__cause__
+    assert isinstance(cause, tracker.TrackerError) and cause.code == code
+    path = first.value.spool_path
+    assert path is not None and path.is_file()
+    assert f"everything logged is kept in {path}" in capsys.readouterr().err
+    # The training loop is not stopped: logging goes on, into the spool file.
+    run.log({"a": 2.0}, step=1)
+    run.log_histogram("h", [1.0])
+    with pytest.raises(
+        tracker.DeliveryError, match=rf"kept in {path}; upload it with:\n    tracker sync {path}"
     ):
-        with pytest.raises(error_type) as again:
-            call()
-        assert again.value is first.value
-    with pytest.raises(error_type) as at_finish:
         run.finish()
-    assert at_finish.value is first.value
-    assert fake.finish_requests[-1].status == pb.RUN_STATUS_FAILED  # marked failed all the same
-    run.finish()  # then finishing again does nothing
-    assert len(fake.finish_requests) == 1
+    assert fake.finish_requests == []  # the run is not marked finished: its data is not there yet
     assert fake.received_seqs() == [1]
+    assert _spooled(path) == [(Kind.BATCH, [0]), (Kind.BATCH, [1]), (Kind.FINISH, [2])]
+    run.finish()  # then finishing again does nothing
 
 
-def test_a_stream_error_is_raised_on_the_callers_next_log(fake: FakeServer) -> None:
-    fake.error = (grpc.StatusCode.INVALID_ARGUMENT, "bad batch")
-    run = tracker.init(project="p", name="r", server=fake.address, flush_interval=0.01)
-    run.log({"a": 1.0})
-    wait_until(lambda: fake.received_seqs() == [1], WAIT, "the batch to reach the server")
-
-    def log_fails() -> bool:
-        try:
-            run.log({"a": 2.0})
-        except tracker.InvalidArgumentError as exc:
-            assert "bad batch" in str(exc)
-            assert isinstance(exc, ValueError)
-            return True
-        return False
-
-    wait_until(log_fails, WAIT, "log() to raise the server's error")
-    with pytest.raises(tracker.InvalidArgumentError, match="bad batch"):
-        run.log({"a": 3.0})
-    with pytest.raises(tracker.InvalidArgumentError, match="bad batch"):
-        run.finish()
-    assert fake.finish_requests[-1].status == pb.RUN_STATUS_FAILED
-
-
-def test_an_unknown_status_becomes_a_tracker_error_naming_the_code(fake: FakeServer) -> None:
-    fake.error = (grpc.StatusCode.INTERNAL, "disk on fire")
+@pytest.mark.parametrize(
+    "code",
+    [
+        grpc.StatusCode.UNAVAILABLE,
+        grpc.StatusCode.INTERNAL,
+        grpc.StatusCode.UNKNOWN,
+        grpc.StatusCode.RESOURCE_EXHAUSTED,
+        grpc.StatusCode.ABORTED,
+    ],
+)
+def test_a_transient_stream_error_is_retried_and_the_batch_delivered(
+    fake: FakeServer, code: grpc.StatusCode
+) -> None:
+    fake.error = (code, "blip")
+    fake.error_times = 3
     run = tracker.init(project="p", name="r", server=fake.address, flush_interval=3600)
-    run.log({"a": 1.0})
-    with pytest.raises(tracker.TrackerError, match="INTERNAL: disk on fire") as info:
-        run.flush(timeout=WAIT)
-    assert type(info.value) is tracker.TrackerError
-    with pytest.raises(tracker.TrackerError, match="disk on fire"):
-        run.finish()
+    run.log({"a": 1.0}, step=0)
+    run.flush(timeout=WAIT)
+    assert fake.received_seqs() == [1, 1, 1, 1]  # three refused attempts, then the one acked
+    assert fake.acked == [1]
+    assert run.delivery_stats().reconnects == 3
+    run.finish()
+    assert fake.finish_requests[-1].status == pb.RUN_STATUS_FINISHED
 
 
-def test_unavailable_on_the_stream_says_how_to_start_a_server(fake: FakeServer) -> None:
+def test_flush_names_the_unreachable_server_and_delivery_resumes(fake: FakeServer) -> None:
     fake.error = (grpc.StatusCode.UNAVAILABLE, "the server is shutting down")
     run = tracker.init(project="p", name="r", server=fake.address, flush_interval=3600)
     run.log({"a": 1.0})
-    with pytest.raises(tracker.UnavailableError, match="the server is shutting down") as info:
-        run.flush(timeout=WAIT)
-    assert "`tracker server`" in str(info.value) and fake.address in str(info.value)
-    with pytest.raises(tracker.UnavailableError):
-        run.finish()
+    with pytest.raises(
+        tracker.DeliveryError, match=r"within 0\.5s; delivery goes on in the background"
+    ) as info:
+        run.flush(timeout=0.5)
+    message = str(info.value)
+    assert "the server is shutting down" in message and "`tracker server`" in message
+    assert info.value.spool_path is None  # still in memory, still being retried
+    run.log({"a": 2.0})  # logging is never stopped
+    fake.error = None
+    run.flush(timeout=WAIT)
+    run.finish()
+    assert fake.acked == [1, 2]
 
 
-def test_an_ack_for_the_wrong_batch_fails_the_run(fake: FakeServer) -> None:
+def test_an_ack_for_the_wrong_batch_stops_delivery(fake: FakeServer) -> None:
     fake.seq_offset = 98
     run = tracker.init(project="p", name="r", server=fake.address, flush_interval=3600)
     run.log({"a": 1.0})
-    with pytest.raises(tracker.TrackerError, match="acknowledged batch 99 while batch 1 was expected"):
+    with pytest.raises(tracker.DeliveryError, match="acknowledged batch 99, but batch 1 was next"):
         run.flush(timeout=WAIT)
-    with pytest.raises(tracker.TrackerError, match="acknowledged batch 99"):
-        run.log({"a": 2.0})
-    with pytest.raises(tracker.TrackerError, match="acknowledged batch 99"):
+    run.log({"a": 2.0})
+    with pytest.raises(tracker.DeliveryError, match="acknowledged batch 99"):
         run.finish()
-    assert fake.finish_requests[-1].status == pb.RUN_STATUS_FAILED
+    assert fake.finish_requests == []
 
 
-def test_a_stream_ended_with_batches_unacknowledged_fails_the_run(fake: FakeServer) -> None:
+def test_a_stream_ended_with_batches_unacknowledged_is_reopened(fake: FakeServer) -> None:
     fake.end_after = 0  # end the call with OK as soon as the first batch arrives, without an ack
     run = tracker.init(project="p", name="r", server=fake.address, flush_interval=3600)
     run.log({"a": 1.0})
-    with pytest.raises(tracker.TrackerError, match="ended the stream with 1 batches unacknowledged"):
-        run.flush(timeout=WAIT)
-    with pytest.raises(tracker.TrackerError, match="unacknowledged"):
-        run.finish()
-    assert fake.finish_requests[-1].status == pb.RUN_STATUS_FAILED
+    with pytest.raises(tracker.DeliveryError, match="ended the stream with 1 batches unacknowledged"):
+        run.flush(timeout=0.5)
+    fake.end_after = None
+    run.flush(timeout=WAIT)
+    assert fake.acked == [1] and fake.write_calls >= 2
+    run.finish()
+
+
+def test_an_overdue_acknowledgement_reopens_the_stream_and_resends(fake: FakeServer) -> None:
+    fake.hold.clear()
+    run = tracker.init(project="p", name="r", server=fake.address, flush_interval=3600, timeout=0.3)
+    run.log({"a": 1.0})
+    done, errors = _start_flush(run)
+    wait_until(lambda: fake.received_seqs().count(1) >= 2, WAIT, "the batch to be sent again")
+    assert run.delivery_stats().reconnects >= 1
+    fake.hold.set()
+    assert done.wait(WAIT) and errors == []
+    assert set(fake.acked) == {1}
+    run.finish()
 
 
 def test_flush_times_out_while_the_server_never_acks_and_the_run_survives(fake: FakeServer) -> None:
@@ -224,11 +249,10 @@ def test_flush_times_out_while_the_server_never_acks_and_the_run_survives(fake: 
     run = tracker.init(project="p", name="r", server=fake.address, flush_interval=3600)
     run.log({"a": 1.0})
     with pytest.raises(
-        tracker.DeadlineExceededError, match=r"flush timed out after 0\.5s with 1 batches unacknowledged"
-    ) as info:
+        tracker.DeliveryError,
+        match=rf"flush: not everything was acknowledged by {fake.address} within 0\.5s",
+    ):
         run.flush(timeout=0.5)
-    assert isinstance(info.value, TimeoutError)
-    assert fake.address in str(info.value)
     # A timeout is not a failure: once the server acks, the run carries on.
     fake.hold.set()
     run.flush(timeout=WAIT)
@@ -238,16 +262,17 @@ def test_flush_times_out_while_the_server_never_acks_and_the_run_survives(fake: 
     assert fake.finish_requests[-1].status == pb.RUN_STATUS_FINISHED
 
 
-def test_finish_gives_up_after_its_timeout_and_marks_the_run_failed(fake: FakeServer) -> None:
+def test_finish_gives_up_after_its_timeout_and_keeps_the_rest_in_a_spool_file(fake: FakeServer) -> None:
     fake.hold.clear()
     run = tracker.init(project="p", name="r", server=fake.address, flush_interval=3600)
-    run.log({"a": 1.0})
-    with pytest.raises(
-        tracker.DeadlineExceededError, match=r"could not deliver everything to .* within 0\.5s"
-    ):
+    run.log({"a": 1.0}, step=0)
+    with pytest.raises(tracker.DeliveryError, match=r"tracker sync ") as info:
         run.finish(timeout=0.5)
-    assert fake.finish_requests[-1].status == pb.RUN_STATUS_FAILED
-    assert run.record.status == "failed"
+    path = info.value.spool_path
+    assert path is not None
+    assert _spooled(path) == [(Kind.BATCH, [0]), (Kind.FINISH, [1])]
+    assert fake.finish_requests == []  # the run is finished by `tracker sync`, after its data
+    assert read_spool(path).start["run_id"] == RUN_ID
 
 
 def _closed_port() -> int:

@@ -602,7 +602,7 @@ def test_purge_edges(address: str, api: tracker.Api) -> None:
         summary = _summary_tuple(api, run.id, "x")
         assert run.purge_steps(5) == 0  # nothing at or after step 5
         assert _summary_tuple(api, run.id, "x") == summary
-        with pytest.raises(InvalidArgumentError, match="from_step must be >= 0, got -1"):
+        with pytest.raises(ValueError, match="step must be >= 0, got -1"):  # on the caller's line
             run.purge_steps(-1)
         assert run.purge_steps(0) == 6  # everything
         assert len(api.scalars(run.id, "x")) == 0
