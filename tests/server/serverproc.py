@@ -6,6 +6,7 @@ import os
 import queue
 import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -21,6 +22,13 @@ def tracker(
     return subprocess.run(  # noqa: PLW1510 - callers assert on the return code
         [*CLI, *args], capture_output=True, text=True, timeout=timeout, env={**os.environ, **(env or {})}
     )
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 right now, for a server that must come back on the same address."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 class ServerProcess:
@@ -76,6 +84,16 @@ class ServerProcess:
     def terminate(self, timeout: float = 60) -> int:
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
+        return self.proc.wait(timeout=timeout)
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def sigkill(self, timeout: float = 30) -> int:
+        """SIGKILL the server (no cleanup of any kind) and return its exit code (-9 when the kill
+        is what ended it)."""
+        self.proc.send_signal(signal.SIGKILL)
         return self.proc.wait(timeout=timeout)
 
     def kill(self) -> None:

@@ -1,0 +1,117 @@
+"""Fault test (a): the server is killed with SIGKILL at random moments of a logging session and
+restarted on the same address, three times; afterwards the database holds every point exactly once.
+
+The server is a `tracker server` child process on a fixed port; the training loop is this test's
+main thread (500,000 points, 5 tags, a flush every 100,000 points); a killer thread picks the
+moments from a seeded random generator (TRACKER_FAULT_SEED overrides the seed): once the client
+has had a random number of points acknowledged, while more are logged than acknowledged, after
+a random delay of up to 30 ms. Each kill is proven: the exit code is -9 (the signal ended it),
+the client saw the connection break, points were logged but not acknowledged at that moment (the
+kill interrupted delivery), and the restarted server is a different process.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import random
+import time
+
+import pytest
+
+import tracker_client as tracker
+from tests.faults.workload import WAIT, Background, Workload, wait_until
+from tests.server.serverproc import ServerProcess, free_port
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(120)]
+
+SEED = int(os.environ.get("TRACKER_FAULT_SEED", "20250611"))
+KILLS = 3
+TAGS, STEPS = 5, 100_000  # 500,000 points
+ROUND_STEPS = 5_000  # steps logged between two looks at the clock
+FLUSH_EVERY = 4  # rounds, so a flush every 100,000 points
+
+
+@dataclasses.dataclass
+class Kill:
+    pid: int
+    returncode: int
+    logged: int  # points logged when the kill was sent
+    acked: int  # points the client had acknowledged by the killed server
+    new_pid: int
+
+
+def test_server_killed_three_times_mid_session_stores_every_point_exactly_once(
+    database_url: str, backend: str
+) -> None:
+    rng = random.Random(SEED)
+    workload = Workload(tags=TAGS, steps=STEPS, seed=SEED)
+    total = workload.total
+    # One kill in each third of [10%, 80%] of the session, measured in acknowledged points.
+    edges = [int(total * (0.1 + 0.7 * k / KILLS)) for k in range(KILLS + 1)]
+    thresholds = [rng.randrange(edges[k], edges[k + 1]) for k in range(KILLS)]
+    delays = [rng.uniform(0, 0.03) for _ in range(KILLS)]
+
+    port = free_port()
+    args = ["--db", database_url, "--port", str(port), "--host", "127.0.0.1"]
+    servers = [ServerProcess(args)]
+    try:
+        address = servers[0].address()
+        assert address == f"127.0.0.1:{port}"
+        run = tracker.init(
+            project="faults", name=f"server-kill-{backend}", server=address, flush_interval=0.02, timeout=10
+        )
+        kills: list[Kill] = []
+
+        stats = run.delivery_stats()  # the client's live counters
+
+        def killer() -> None:
+            for threshold, delay in zip(thresholds, delays, strict=True):
+                wait_until(
+                    lambda t=threshold: stats.points_acked >= t,
+                    WAIT,
+                    f"{threshold:,} points to be acknowledged (seed {SEED})",
+                )
+                time.sleep(delay)  # the random moment ...
+                # ... while points wait for their acknowledgement (checked again after the kill)
+                wait_until(lambda: workload.logged > stats.points_acked, WAIT, "points to be in flight")
+                server = servers[-1]
+                reconnects = stats.reconnects
+                logged = workload.logged
+                returncode = server.sigkill()
+                # The client notices; nothing can be acknowledged until the restart.
+                wait_until(lambda r=reconnects: stats.reconnects > r, WAIT, "the client to see the kill")
+                acked = stats.points_acked
+                servers.append(ServerProcess(args))
+                assert servers[-1].address() == address
+                kills.append(Kill(server.pid, returncode, logged, acked, servers[-1].pid))
+
+        kill_thread = Background(killer, name="killer")
+        while not workload.done:
+            for _ in range(FLUSH_EVERY):
+                workload.log(run, ROUND_STEPS)
+            run.flush(timeout=WAIT)
+            if kill_thread.done:
+                kill_thread.join()  # a failure in the killer ends the test at once
+        kill_thread.join()
+        run.finish(timeout=WAIT)
+
+        assert len(kills) == KILLS
+        for kill in kills:
+            assert kill.returncode == -9, kill  # the SIGKILL is what ended the process
+            assert kill.new_pid != kill.pid, kill
+            assert kill.acked < kill.logged, f"the kill interrupted no delivery: {kill}"
+        assert len({s.pid for s in servers}) == KILLS + 1
+        assert stats.reconnects >= KILLS, stats
+        assert stats.points_acked == total, stats  # each batch acknowledged once to the client
+
+        with tracker.Api(server=address) as api:
+            workload.assert_stored_exactly_once(api, run.id)
+            record = api.run(run.id)
+        assert record.status == "finished" and record.finished_at is not None, record
+        assert run.record.status == "finished"
+        assert servers[-1].proc.poll() is None, servers[-1].output  # the last server is still serving
+        print(f"seed {SEED}: kills {kills}; {stats.duplicates} duplicate acks, {stats.reconnects} reconnects")
+    finally:
+        for server in servers:
+            server.kill()
