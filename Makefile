@@ -2,7 +2,7 @@
 PYTHON ?= .venv/bin/python
 export TRACKER_TEST_DATABASE_URL ?=
 
-.PHONY: dev test lint proto bench demo
+.PHONY: dev test lint proto bench bench-load demo
 
 dev:  ## a virtual environment with everything for development
 	python3 -m venv .venv
@@ -25,6 +25,9 @@ bench:  ## ingest and query benchmarks against PostgreSQL (TRACKER_BENCH_DATABAS
 	$(PYTHON) benchmarks/ingest.py
 	$(PYTHON) benchmarks/queries.py
 	$(PYTHON) benchmarks/tensorboard_dropin.py
+
+bench-load:  ## 16 client processes into one server on PostgreSQL for 3 minutes; exact final count
+	$(PYTHON) benchmarks/load.py
 
 demo:
 	.venv/bin/tracker demo

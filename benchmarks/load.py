@@ -1,4 +1,4 @@
-"""Load benchmark: many training processes log flat out into one server on PostgreSQL, and every
+"""Load benchmark: many training processes log into one server on PostgreSQL, and every
 point they logged must be stored exactly once.
 
     python benchmarks/load.py [--clients 16] [--duration 180] [--tags 10] [--rate 3500] [--json PATH]
