@@ -50,7 +50,16 @@ def _load_settings(args: argparse.Namespace, fields: Sequence[str]) -> Any:
         raise SystemExit(f"tracker: invalid setting: {problems}") from None
 
 
-SERVER_FIELDS = ("database_url", "host", "port", "db_pool_size", "shutdown_grace", "log_level")
+SERVER_FIELDS = (
+    "database_url",
+    "host",
+    "port",
+    "db_pool_size",
+    "db_connect_timeout",
+    "db_check_interval",
+    "shutdown_grace",
+    "log_level",
+)
 
 
 def cmd_server(args: argparse.Namespace) -> int:
@@ -68,7 +77,12 @@ def cmd_server(args: argparse.Namespace) -> int:
     if settings.uses_default_database:
         print(f"Storing data in {settings.default_database_path}", flush=True)
     try:
-        db = open_database(url, pool_size=settings.db_pool_size, announce=print)
+        db = open_database(
+            url,
+            pool_size=settings.db_pool_size,
+            connect_timeout=settings.db_connect_timeout,
+            announce=print,
+        )
     except SchemaOutOfDateError as exc:
         flag = "" if args.database_url is None else f" --db '{redact(url)}'"
         print(
@@ -91,7 +105,14 @@ def cmd_server(args: argparse.Namespace) -> int:
 
     try:
         asyncio.run(
-            serve(db, host=settings.host, port=settings.port, grace=settings.shutdown_grace, ready=ready)
+            serve(
+                db,
+                host=settings.host,
+                port=settings.port,
+                grace=settings.shutdown_grace,
+                ready=ready,
+                check_interval=settings.db_check_interval,
+            )
         )
     except OSError as exc:
         print(f"tracker: {exc}", file=sys.stderr)
