@@ -195,9 +195,9 @@ def encode_batches(
             end = min(n, start + room)
             message.scalars.add(
                 tag=tag,
-                steps=_le(column.steps, start, end),
-                wall_times=_le(column.wall_times, start, end),
-                values=_le(column.values, start, end),
+                steps=[_le(column.steps, start, end)],
+                wall_times=[_le(column.wall_times, start, end)],
+                values=[_le(column.values, start, end)],
             )
             size += overhead + (end - start) * _POINT_BYTES
             points += end - start

@@ -127,7 +127,7 @@ def _replay(
 
 def _points(payload: bytes) -> int:
     batch = pb.WriteBatchBytes.FromString(payload)
-    points = sum(len(column.steps) // 8 for column in batch.scalars)
+    points = sum(len(raw) for column in batch.scalars for raw in column.steps) // 8
     for columns, field in (
         (batch.histograms, "histograms"),
         (batch.pr_curves, "curves"),

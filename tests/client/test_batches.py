@@ -227,10 +227,10 @@ def test_a_typed_batch_parses_as_the_bytes_view_and_back_identically() -> None:
     assert view.SerializeToString() == wire
     assert view.seq == 2**40 + 3
     a, b = view.scalars
-    assert a.steps == struct.pack("<3q", 0, 5, 2**63 - 1)
-    assert a.wall_times == _as_bytes([1.5, 2.5, 3.5])
-    assert a.values == _as_bytes([math.nan, -0.0, math.inf])
-    assert b.values == _as_bytes([5e-324])
+    assert a.steps == [struct.pack("<3q", 0, 5, 2**63 - 1)]
+    assert a.wall_times == [_as_bytes([1.5, 2.5, 3.5])]
+    assert a.values == [_as_bytes([math.nan, -0.0, math.inf])]
+    assert b.values == [_as_bytes([5e-324])]
     assert pb.WriteBatch.FromString(view.SerializeToString()).SerializeToString() == wire
 
 
@@ -247,9 +247,9 @@ def test_column_arrays_are_sent_as_little_endian_machine_values() -> None:
     column = _column([1, 2**62], [0.1, -2.5], [10.0, 20.0])
     (batch,) = _encode({"t": column})
     (view,) = pb.WriteBatchBytes.FromString(batch.payload).scalars
-    assert view.steps == struct.pack("<2q", 1, 2**62)
-    assert view.values == struct.pack("<2d", 0.1, -2.5)
-    assert view.wall_times == struct.pack("<2d", 10.0, 20.0)
+    assert view.steps == [struct.pack("<2q", 1, 2**62)]
+    assert view.values == [struct.pack("<2d", 0.1, -2.5)]
+    assert view.wall_times == [struct.pack("<2d", 10.0, 20.0)]
 
 
 # -- the buffer log() appends to --------------------------------------------------------------------------

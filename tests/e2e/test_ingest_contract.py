@@ -1083,8 +1083,8 @@ def test_typed_batches_store_values_bit_exactly(stubs: Stubs, address: str) -> N
     )
     # The typed message carries exactly these bytes on the wire (precondition, client side).
     wire = pb.WriteBatchBytes.FromString(message.SerializeToString()).scalars[0]
-    assert wire.values == SPECIAL_VALUES.astype("<f8").tobytes()
-    assert wire.steps == steps.astype("<i8").tobytes()
+    assert wire.values == [SPECIAL_VALUES.astype("<f8").tobytes()]
+    assert wire.steps == [steps.astype("<i8").tobytes()]
     assert write(stubs, message).duplicate is False
 
     got_steps, got_walls, got_values = scalars(stubs, run, "special")

@@ -398,10 +398,10 @@ class ScalarColumnBytes(_message.Message):
     WALL_TIMES_FIELD_NUMBER: _ClassVar[int]
     VALUES_FIELD_NUMBER: _ClassVar[int]
     tag: str
-    steps: bytes
-    wall_times: bytes
-    values: bytes
-    def __init__(self, tag: _Optional[str] = ..., steps: _Optional[bytes] = ..., wall_times: _Optional[bytes] = ..., values: _Optional[bytes] = ...) -> None: ...
+    steps: _containers.RepeatedScalarFieldContainer[bytes]
+    wall_times: _containers.RepeatedScalarFieldContainer[bytes]
+    values: _containers.RepeatedScalarFieldContainer[bytes]
+    def __init__(self, tag: _Optional[str] = ..., steps: _Optional[_Iterable[bytes]] = ..., wall_times: _Optional[_Iterable[bytes]] = ..., values: _Optional[_Iterable[bytes]] = ...) -> None: ...
 
 class WriteBatchBytes(_message.Message):
     __slots__ = ("run_id", "writer_id", "seq", "scalars", "histograms", "pr_curves", "texts", "position")

@@ -31,6 +31,16 @@ CHUNK_POINTS = 1024
 MAX_CURSOR = 2**63 - 1
 
 
+def check_size(*, columns: int, points: int) -> None:
+    """The batch-size limits, also checked by the transport before it decodes a batch."""
+    if columns > limits.MAX_COLUMNS_PER_BATCH:
+        raise InvalidArgument(f"batch has {columns} columns; the limit is {limits.MAX_COLUMNS_PER_BATCH}")
+    if points > limits.MAX_POINTS_PER_BATCH:
+        raise InvalidArgument(
+            f"batch has {points} points; the limit is {limits.MAX_POINTS_PER_BATCH} (split it)"
+        )
+
+
 def validate(batch: WriteBatch) -> None:
     """Raise InvalidArgument naming the first problem found anywhere in the batch."""
     check_run_id(batch.run_id)
@@ -42,13 +52,10 @@ def validate(batch: WriteBatch) -> None:
     if batch.seq > MAX_CURSOR or batch.position > MAX_CURSOR:
         # The wire types are uint64; the columns are signed BIGINT, as both databases store them.
         raise InvalidArgument(f"seq and position must be at most {MAX_CURSOR} (2**63 - 1)")
-    columns = len(batch.scalars) + len(batch.histograms) + len(batch.pr_curves) + len(batch.texts)
-    if columns > limits.MAX_COLUMNS_PER_BATCH:
-        raise InvalidArgument(f"batch has {columns} columns; the limit is {limits.MAX_COLUMNS_PER_BATCH}")
-    if batch.points > limits.MAX_POINTS_PER_BATCH:
-        raise InvalidArgument(
-            f"batch has {batch.points} points; the limit is {limits.MAX_POINTS_PER_BATCH} (split it)"
-        )
+    check_size(
+        columns=len(batch.scalars) + len(batch.histograms) + len(batch.pr_curves) + len(batch.texts),
+        points=batch.points,
+    )
     for i, column in enumerate(batch.scalars):
         _check_scalars(f"scalars[{i}]", column)
     for i, (tag, histograms) in enumerate(batch.histograms):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 
 import numpy as np
 import numpy.typing as npt
@@ -13,6 +13,7 @@ from tracker_client._proto import tracker_pb2 as pb
 from tracker_client.convert import histogram_fields, pr_curve_data
 from tracker_client.hparams import from_proto, to_proto
 from tracker_server.domain.errors import InvalidArgument
+from tracker_server.domain.ingest import check_size
 from tracker_server.domain.model import (
     Histogram,
     HParamValue,
@@ -101,19 +102,35 @@ def _array(field: str, raw: bytes, dtype: str) -> npt.NDArray[np.generic]:
     return np.frombuffer(raw, dtype=dtype)
 
 
+def _joined(records: Sequence[bytes]) -> bytes:
+    """A packed array sent as several records is their concatenation (usually there is one)."""
+    return records[0] if len(records) == 1 else b"".join(records)
+
+
 def batch_from_proto(message: pb.WriteBatchBytes) -> WriteBatch:
-    """Decode a batch; the packed arrays are viewed in place, never copied into Python floats."""
+    """Decode a batch; the packed arrays are viewed in place, never copied into Python floats.
+
+    The batch's size is checked first, on counts the message already knows: decoding a million
+    histograms takes seconds, refusing them should not."""
+    check_size(
+        columns=len(message.scalars) + len(message.histograms) + len(message.pr_curves) + len(message.texts),
+        points=sum(len(raw) for column in message.scalars for raw in column.steps) // 8
+        + sum(len(column.histograms) for column in message.histograms)
+        + sum(len(column.curves) for column in message.pr_curves)
+        + sum(len(column.texts) for column in message.texts),
+    )
     scalars = []
     for i, column in enumerate(message.scalars):
+        steps, wall_times, values = _joined(column.steps), _joined(column.wall_times), _joined(column.values)
         scalars.append(
             ScalarColumn(
                 tag=column.tag,
-                steps=_array(f"scalars[{i}].steps", column.steps, "<i8"),  # type: ignore[arg-type]
-                wall_times=_array(f"scalars[{i}].wall_times", column.wall_times, "<f8"),  # type: ignore[arg-type]
-                values=_array(f"scalars[{i}].values", column.values, "<f8"),  # type: ignore[arg-type]
-                steps_bytes=column.steps,
-                wall_times_bytes=column.wall_times,
-                values_bytes=column.values,
+                steps=_array(f"scalars[{i}].steps", steps, "<i8"),  # type: ignore[arg-type]
+                wall_times=_array(f"scalars[{i}].wall_times", wall_times, "<f8"),  # type: ignore[arg-type]
+                values=_array(f"scalars[{i}].values", values, "<f8"),  # type: ignore[arg-type]
+                steps_bytes=steps,
+                wall_times_bytes=wall_times,
+                values_bytes=values,
             )
         )
     histograms = tuple(

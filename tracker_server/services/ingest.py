@@ -68,6 +68,7 @@ class IngestService:
     async def _apply(self, message: pb.WriteBatchBytes) -> pb.WriteAck:
         if self._draining.active:
             raise Unavailable("the server is shutting down; retry against a running server")
-        batch = batch_from_proto(message)
+        # Decoding is Python work proportional to the batch: off the event loop, like the write.
+        batch = await self._blocking(batch_from_proto, message)
         result = await self._blocking(ingest.write_batch, self._db, batch)
         return pb.WriteAck(writer_id=batch.writer_id, seq=result.seq, duplicate=result.duplicate)

@@ -115,9 +115,9 @@ class _Batch:
         for tag, (steps, walls, values) in self.scalars.items():
             message.scalars.add(
                 tag=tag,
-                steps=np.frombuffer(steps, dtype=np.int64).astype("<i8").tobytes(),
-                wall_times=np.frombuffer(walls, dtype=np.float64).astype("<f8").tobytes(),
-                values=np.frombuffer(values, dtype=np.float64).astype("<f8").tobytes(),
+                steps=[np.frombuffer(steps, dtype=np.int64).astype("<i8").tobytes()],
+                wall_times=[np.frombuffer(walls, dtype=np.float64).astype("<f8").tobytes()],
+                values=[np.frombuffer(values, dtype=np.float64).astype("<f8").tobytes()],
             )
         columns = {"histograms": "histograms", "pr_curves": "curves", "texts": "texts"}
         for field_name, by_tag in self.entries.items():
