@@ -793,21 +793,18 @@ def test_a_histogram_over_the_bucket_limit_is_refused_naming_both(stubs: Stubs) 
     assert cursor(stubs, run_id, "w") == 0
 
 
-@pytest.mark.parametrize("backend", ["sqlite"])  # refused before any database work
-def test_a_batch_over_the_points_limit_is_refused_naming_it(stubs: Stubs, backend: str) -> None:
+def test_a_batch_over_the_points_limit_is_refused_naming_it(stubs: Stubs) -> None:
     """Scalars cost 24 bytes a point, so only entries reach 1,000,000 points under the 8 MiB message
-    limit: 1,000,001 empty texts (2 bytes each) after two valid scalar points. (The server takes
-    seconds to refuse it; see test_a_large_batch_does_not_stall_other_calls.)"""
+    limit: 1,000,001 empty histograms (2 bytes each, 2 MB) after two valid scalar points. Decoding
+    that many takes the server ~20 s; it counts them first and refuses at once."""
     run_id = stubs.runs.CreateRun(pb.CreateRunRequest(project="p", name="r"), timeout=TIMEOUT).run.id
-    texts = limits.MAX_POINTS_PER_BATCH + 1
+    n = limits.MAX_POINTS_PER_BATCH + 1
     head = batch(run_id, 1, col("good", [0, 1])).SerializeToString()
-    payload = head + _field(
-        7, _field(1, b"t") + b"\x12\x00" * texts
-    )  # texts: TextColumn(tag="t", texts=[...])
+    payload = head + _field(5, _field(1, b"h") + b"\x12\x00" * n)  # HistogramColumn(tag="h", n empty ones)
     assert len(payload) < limits.MAX_MESSAGE_BYTES
     code, details = call_raw(stubs.channel, METHODS["IngestService.WriteOne"], [payload])
     assert code == grpc.StatusCode.INVALID_ARGUMENT, (code, details)
-    assert "points" in details and f"{texts + 2}" in details and f"{limits.MAX_POINTS_PER_BATCH}" in details
+    assert "points" in details and f"{n + 2}" in details and f"{limits.MAX_POINTS_PER_BATCH}" in details
     assert tags(stubs, run_id) == []
     assert cursor(stubs, run_id, "w") == 0
 
@@ -952,18 +949,10 @@ def test_unpacked_arrays_are_stored_whole_or_refused(stubs: Stubs) -> None:
         assert tags(stubs, run_id) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "Silent partial store. A packed repeated field may arrive as several records, which a protobuf "
-        "parser must concatenate (the encoding spec; also what concatenating two serialised messages "
-        "means). The server parses WriteBatch through its WriteBatchBytes view, where steps, wall_times "
-        "and values are singular `bytes` fields: the last record wins, the earlier points are dropped, "
-        "and the batch is acknowledged. Fix in the wire view (e.g. `repeated bytes` for the three arrays, "
-        "joined in services/convert.py), outside the domain."
-    ),
-)
 def test_a_packed_array_split_into_several_records_is_stored_whole(stubs: Stubs) -> None:
+    """A packed array may arrive as several records, which mean their concatenation (protobuf's
+    encoding rules, and what concatenating two serialised messages means). The server's bytes view
+    once kept only the last record: the first points were dropped and the batch acknowledged."""
     run_id = stubs.runs.CreateRun(pb.CreateRunRequest(project="p", name="r"), timeout=TIMEOUT).run.id
     head = pb.WriteBatch(run_id=run_id, writer_id="w", seq=1).SerializeToString()
     column = _column_bytes(
@@ -976,28 +965,20 @@ def test_a_packed_array_split_into_several_records_is_stored_whole(stubs: Stubs)
         _packed(4, "<f8", [2.5]),
     )
     assert list(pb.WriteBatch.FromString(head + column).scalars[0].steps) == [0, 1, 2]  # what it means
-    code, details = call_raw(stubs.channel, METHODS["IngestService.WriteOne"], [head + column])
-    if code != grpc.StatusCode.OK:
-        assert code == grpc.StatusCode.INVALID_ARGUMENT and "scalars[0]" in details, (code, details)
-        assert tags(stubs, run_id) == []
-        return
-    steps, _, got = scalars(stubs, run_id, "s")
-    assert (steps.tolist(), got.tolist()) == ([0, 1, 2], [0.5, 1.5, 2.5])
+    assert call_raw(stubs.channel, METHODS["IngestService.WriteOne"], [head + column]) == (
+        grpc.StatusCode.OK,
+        "",
+    )
+    steps, walls, got = scalars(stubs, run_id, "s")
+    assert (steps.tolist(), walls.tolist(), got.tolist()) == ([0, 1, 2], [1.0, 2.0, 3.0], [0.5, 1.5, 2.5])
+    assert tags(stubs, run_id) == [(pb.SERIES_KIND_SCALAR, "s", 3)]
 
 
-@pytest.mark.parametrize("backend", ["sqlite"])  # before any database work: the backend does not matter
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "The server stalls on a small request. IngestService._apply decodes the batch "
-        "(services/convert.batch_from_proto, ~20 us per histogram, ~4 us per text) on the asyncio event "
-        "loop, before the domain checks the points limit: 1,000,001 empty histograms (2 MB, far under "
-        "the 8 MiB message limit) freeze every call of every client for ~20 s before being refused. "
-        "Fix outside the domain: count entries on the message before decoding, and decode in the "
-        "Blocking pool."
-    ),
-)
+@pytest.mark.parametrize("backend", ["sqlite"])  # decoding comes before any database work
 def test_a_large_batch_does_not_stall_other_calls(stubs: Stubs, backend: str) -> None:
+    """Decoding a batch is Python work in proportion to its entries (~20 us a histogram). Done on
+    the event loop, as it once was, 60,000 empty histograms (120 KB) held up every other call for
+    over a second; off the loop, other calls are answered meanwhile."""
     run_id = stubs.runs.CreateRun(pb.CreateRunRequest(project="p", name="r"), timeout=TIMEOUT).run.id
     n = 60_000  # under every limit; the empty writer_id makes it invalid, so nothing is stored
     payload = pb.WriteBatch(run_id=run_id, writer_id="", seq=1).SerializeToString()
@@ -1007,6 +988,7 @@ def test_a_large_batch_does_not_stall_other_calls(stubs: Stubs, backend: str) ->
         target=lambda: answered.append(call_raw(stubs.channel, METHODS["IngestService.WriteOne"], [payload]))
     )
     waits = [0.0]
+    began = time.monotonic()
     big.start()
     try:
         while big.is_alive():  # other calls, one after the other, while the big one is on the server
@@ -1015,8 +997,11 @@ def test_a_large_batch_does_not_stall_other_calls(stubs: Stubs, backend: str) ->
             waits.append(time.monotonic() - started)
     finally:
         big.join(TIMEOUT)
+    took = time.monotonic() - began
     assert answered and answered[0][0] == grpc.StatusCode.INVALID_ARGUMENT, answered
-    assert max(waits) < 0.5, f"GetRun waited {max(waits):.1f}s behind a {len(payload):,}-byte request"
+    # Blocked, one call would wait nearly as long as the big one took; shared, each waits a little
+    # (the decoding thread still holds the GIL most of the time).
+    assert max(waits) < took / 2, f"GetRun waited {max(waits):.2f}s of the big call's {took:.2f}s"
 
 
 # ---------------------------------------------------------------------------------------------
