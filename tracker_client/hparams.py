@@ -15,6 +15,7 @@ import numpy as np
 
 from tracker_client._proto import tracker_pb2 as pb
 from tracker_client.records import HParamValue
+from tracker_client.validation import hparam_string_problem, hparams_count_problem
 
 
 def flatten(hparams: Mapping[str, Any], prefix: str = "") -> dict[str, HParamValue]:
@@ -60,8 +61,13 @@ def to_proto(value: HParamValue) -> pb.HParamValue:
 
 
 def to_proto_map(hparams: Mapping[str, HParamValue]) -> dict[str, pb.HParamValue]:
+    """The wire form; ValueError, in the server's words, for what the server would refuse."""
+    if (problem := hparams_count_problem("hparams", len(hparams))) is not None:
+        raise ValueError(problem)
     out = {}
     for name, value in hparams.items():
+        if isinstance(value, str) and (problem := hparam_string_problem(value)) is not None:
+            raise ValueError(f"hparams[{name!r}] {problem}")
         try:
             out[name] = to_proto(value)
         except ValueError as exc:

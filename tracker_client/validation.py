@@ -4,6 +4,8 @@ from __future__ import annotations
 
 MAX_NAME_LENGTH = 256
 MAX_STEP = 2**63 - 1
+MAX_HPARAM_STRING_LENGTH = 8192
+MAX_HPARAMS_PER_REQUEST = 1000
 
 
 def name_problem(kind: str, name: object) -> str | None:
@@ -33,4 +35,20 @@ def step_problem(step: object) -> str | None:
         return f"step must be >= 0, got {value}"
     if value > MAX_STEP:
         return f"step {value} does not fit in a signed 64-bit integer"
+    return None
+
+
+def hparam_string_problem(value: str) -> str | None:
+    """Why the string hyperparameter ``value`` is refused ("... is N characters long; the limit
+    is 8192", "... contains a NUL character"); None when it is fine."""
+    if len(value) > MAX_HPARAM_STRING_LENGTH:
+        return f"is {len(value)} characters long; the limit is {MAX_HPARAM_STRING_LENGTH}"
+    if "\x00" in value:
+        return "contains a NUL character"
+    return None
+
+
+def hparams_count_problem(field: str, count: int) -> str | None:
+    if count > MAX_HPARAMS_PER_REQUEST:
+        return f"{field} has {count} entries; the limit is {MAX_HPARAMS_PER_REQUEST} per request"
     return None

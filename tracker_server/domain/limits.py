@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 # Names (tags, hyperparameters, runs, projects): see tracker_client.validation.
-from tracker_client.validation import MAX_NAME_LENGTH, MAX_STEP
+from tracker_client.validation import (
+    MAX_HPARAM_STRING_LENGTH,
+    MAX_HPARAMS_PER_REQUEST,
+    MAX_NAME_LENGTH,
+    MAX_STEP,
+)
 
 MAX_WRITER_ID_LENGTH = 64
-MAX_HPARAM_STRING_LENGTH = 8192
-MAX_HPARAMS_PER_REQUEST = 1000
 MAX_POINTS_PER_BATCH = 1_000_000
 MAX_COLUMNS_PER_BATCH = 10_000
 MAX_HISTOGRAM_BUCKETS = 16_384

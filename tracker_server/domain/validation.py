@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from tracker_client.validation import name_problem
+from tracker_client.validation import hparam_string_problem, hparams_count_problem, name_problem
 from tracker_server.domain import limits
 from tracker_server.domain.errors import InvalidArgument
 from tracker_server.domain.model import HParamValue
@@ -27,20 +27,12 @@ def check_run_id(run_id: str, field: str = "run_id") -> None:
 
 
 def check_hparams(field: str, hparams: Mapping[str, HParamValue]) -> None:
-    if len(hparams) > limits.MAX_HPARAMS_PER_REQUEST:
-        raise InvalidArgument(
-            f"{field} has {len(hparams)} entries; the limit is {limits.MAX_HPARAMS_PER_REQUEST} per request"
-        )
+    if (problem := hparams_count_problem(field, len(hparams))) is not None:
+        raise InvalidArgument(problem)
     for name, value in hparams.items():
         check_name(f"{field} name", name)
-        if isinstance(value, str):
-            if len(value) > limits.MAX_HPARAM_STRING_LENGTH:
-                raise InvalidArgument(
-                    f"{field}[{name!r}] is {len(value)} characters long; the limit is "
-                    f"{limits.MAX_HPARAM_STRING_LENGTH}"
-                )
-            if "\x00" in value:
-                raise InvalidArgument(f"{field}[{name!r}] contains a NUL character")
+        if isinstance(value, str) and (problem := hparam_string_problem(value)) is not None:
+            raise InvalidArgument(f"{field}[{name!r}] {problem}")
 
 
 def page_size(
