@@ -363,6 +363,91 @@ def _sync_one(path: Any, args: argparse.Namespace, sync_file: Any) -> Any:
         return sync_file(path, server=args.server, token=args.token, keep=args.keep, progress=update)
 
 
+def _admin_database(args: argparse.Namespace) -> Any:
+    """The database an operator command works on (upgraded if it is the embedded SQLite file)."""
+    from tracker_server.app import open_database
+
+    settings = _load_settings(args, ("database_url",))
+    return open_database(settings.resolved_database_url, pool_size=1, announce=print)
+
+
+def _admin(command: Callable[[Any, argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    """Run an operator command on the database; a refusal (no such user, name taken) is one line."""
+
+    def run(args: argparse.Namespace) -> int:
+        from tracker_server.domain.errors import DomainError
+
+        db = _admin_database(args)
+        try:
+            return command(db, args)
+        except DomainError as exc:
+            print(f"tracker: {exc}", file=sys.stderr)
+            return 1
+        finally:
+            db.dispose()
+
+    return run
+
+
+def cmd_user_create(db: Any, args: argparse.Namespace) -> int:
+    from tracker_server.domain import users
+
+    users.create_user(db, args.name, admin=args.admin)
+    role = "a server admin" if args.admin else "a user"
+    print(f"Created {role} {args.name!r}. Give them a token: tracker admin token create {args.name}")
+    return 0
+
+
+def cmd_token_create(db: Any, args: argparse.Namespace) -> int:
+    from tracker_server.domain import users
+
+    expires_in = None if args.expires == "never" else users.parse_duration(args.expires)
+    secret, info = users.create_token(db, args.user, name=args.name or "", expires_in=expires_in)
+    until = f"until {info.expires_at:%Y-%m-%d %H:%M} UTC" if info.expires_at else "without expiry"
+    print(secret)
+    print(
+        f"Token {info.id} ({info.name!r}) for {info.user!r}, valid {until}. It is shown only now and "
+        "cannot be recovered: store it in a secret manager, give it to clients as TRACKER_TOKEN.",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def cmd_token_list(db: Any, args: argparse.Namespace) -> int:
+    import datetime as dt
+
+    from tracker_server.domain import users
+    from tracker_server.table import render
+
+    now = dt.datetime.now(dt.UTC)
+    headers = ("id", "user", "name", "token", "created", "expires", "state")
+    rows = [
+        (
+            t.id,
+            t.user,
+            t.name,
+            f"{t.hint}...",
+            f"{t.created_at:%Y-%m-%d %H:%M}",
+            f"{t.expires_at:%Y-%m-%d %H:%M}" if t.expires_at else "never",
+            t.state(now),
+        )
+        for t in users.list_tokens(db, args.user)
+    ]
+    if not rows:
+        print("No tokens." + ("" if args.user else " Create one with `tracker admin token create USER`."))
+        return 0
+    print(render(headers, rows, "table"))
+    return 0
+
+
+def cmd_token_revoke(db: Any, args: argparse.Namespace) -> int:
+    from tracker_server.domain import users
+
+    users.revoke_token(db, args.id)
+    print(f"Revoked token {args.id}: it is refused from the next call on.")
+    return 0
+
+
 def _guard(command: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
     """Turn a missing server dependency or a client error into one clear line, not a traceback."""
 
@@ -434,6 +519,64 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _settings_options(upgrade, ("database_url",))
     upgrade.set_defaults(func=_guard(cmd_db_upgrade))
+
+    admin = commands.add_parser(
+        "admin",
+        help="manage users and API tokens (operators, on the database directly)",
+        description="Operator commands. They work on the database directly (--db or TRACKER_DATABASE_URL), "
+        "not through a server, so run them where the database is reachable.",
+    )
+    admin_commands = admin.add_subparsers(dest="admin_command", required=True, metavar="COMMAND")
+    user = admin_commands.add_parser("user", help="users").add_subparsers(
+        dest="user_command", required=True, metavar="COMMAND"
+    )
+    user_create = user.add_parser(
+        "create",
+        help="create a user",
+        description="Create a user. Users have no password: they authenticate with API tokens "
+        "(`tracker admin token create`).",
+    )
+    user_create.add_argument("name", help="the user's name (1-256 printable characters)")
+    user_create.add_argument("--admin", action="store_true", help="a server admin: manages everything")
+    _settings_options(user_create, ("database_url",))
+    user_create.set_defaults(func=_guard(_admin(cmd_user_create)))
+
+    token = admin_commands.add_parser("token", help="API tokens").add_subparsers(
+        dest="token_command", required=True, metavar="COMMAND"
+    )
+    token_create = token.add_parser(
+        "create",
+        help="create an API token for a user and print it once",
+        description="Create an API token for USER and print it on stdout, once: only a hash is stored. "
+        "Tokens start with trk_ so that a leaked one is recognisable.",
+    )
+    token_create.add_argument("user", help="the user the token speaks for")
+    token_create.add_argument(
+        "--name", default=None, metavar="LABEL", help="a label, e.g. the machine it is for"
+    )
+    token_create.add_argument(
+        "--expires",
+        default="90d",
+        metavar="DURATION",
+        help="lifetime such as 90d, 12h or 2w, or 'never' [default 90d]",
+    )
+    _settings_options(token_create, ("database_url",))
+    token_create.set_defaults(func=_guard(_admin(cmd_token_create)))
+    token_list = token.add_parser(
+        "list",
+        help="list tokens (never their secrets)",
+        description="List API tokens: id, user, label, "
+        "first characters, creation, expiry and state (active, expired, revoked).",
+    )
+    token_list.add_argument("user", nargs="?", default=None, help="only this user's tokens")
+    _settings_options(token_list, ("database_url",))
+    token_list.set_defaults(func=_guard(_admin(cmd_token_list)))
+    token_revoke = token.add_parser(
+        "revoke", help="revoke a token", description="Revoke token ID (from `tracker admin token list`)."
+    )
+    token_revoke.add_argument("id", type=int, help="the token's id")
+    _settings_options(token_revoke, ("database_url",))
+    token_revoke.set_defaults(func=_guard(_admin(cmd_token_revoke)))
 
     demo = commands.add_parser(
         "demo",

@@ -40,14 +40,15 @@ def current_revision(database: Database) -> str | None:
     return heads[0] if heads else None
 
 
-def upgrade(database: Database) -> tuple[str | None, str]:
-    """Bring the schema to the newest revision; returns (revision before, revision after)."""
+def upgrade(database: Database, target: str = "head") -> tuple[str | None, str]:
+    """Bring the schema to the newest revision (or ``target``, for tests of a migration's data
+    step); returns (revision before, revision after)."""
     before = current_revision(database)
     config = _config()
     with database.write() as conn:
         config.attributes["connection"] = conn
-        command.upgrade(config, "head")
-    return before, head_revision()
+        command.upgrade(config, target)
+    return before, head_revision() if target == "head" else target
 
 
 def check_current(database: Database) -> None:

@@ -270,6 +270,51 @@ class IngestCursor(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
 
+class User(Base):
+    """A person (or a service) using the server. No passwords: a user authenticates with API tokens."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Id64, primary_key=True)
+    name: Mapped[str] = mapped_column(String(NAME_LENGTH), unique=True)
+    is_admin: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class ApiToken(Base):
+    """An API token, stored as the SHA-256 of the secret (tokens are 256-bit random, so a fast hash
+    is enough; the secret is shown once, at creation). ``hint`` is the token's first characters,
+    to recognise it in listings."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Id64, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(NAME_LENGTH))
+    hint: Mapped[str] = mapped_column(String(16))
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+PROJECT_ROLES = ("viewer", "writer", "admin")
+
+
+class ProjectMember(Base):
+    """A user's role in a project: viewer reads; writer also creates runs and logs; admin also
+    manages members and deletes runs."""
+
+    __tablename__ = "project_members"
+    __table_args__ = (CheckConstraint(f"role IN {PROJECT_ROLES}", name="role"),)
+
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    role: Mapped[str] = mapped_column(String(16))
+
+
 metadata = Base.metadata
 # Bytea columns that must not be compressed on PostgreSQL (applied by the migrations).
 EXTERNAL_STORAGE_COLUMNS = {

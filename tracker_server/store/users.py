@@ -1,0 +1,99 @@
+"""Users and API tokens: the SQL behind domain.users. Only hashes of token secrets are stored."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Connection, select, update
+
+from tracker_server.store.runs import insert_ignore
+from tracker_server.store.schema import ApiToken, User
+
+
+def insert_user(conn: Connection, *, name: str, is_admin: bool, now: dt.datetime) -> int | None:
+    """The new user's id; None when the name is taken."""
+    user_id = conn.scalar(
+        insert_ignore(conn, User)
+        .values(name=name, is_admin=is_admin, created_at=now)
+        .on_conflict_do_nothing()
+        .returning(User.id)
+    )
+    return None if user_id is None else int(user_id)
+
+
+def find_user(conn: Connection, name: str) -> Any | None:
+    return conn.execute(select(User.id, User.name, User.is_admin).where(User.name == name)).first()
+
+
+def insert_token(
+    conn: Connection,
+    *,
+    user_id: int,
+    name: str,
+    hint: str,
+    secret_hash: str,
+    now: dt.datetime,
+    expires_at: dt.datetime | None,
+) -> int:
+    token_id = conn.scalar(
+        insert_ignore(conn, ApiToken)
+        .values(
+            user_id=user_id,
+            name=name,
+            hint=hint,
+            secret_hash=secret_hash,
+            created_at=now,
+            expires_at=expires_at,
+        )
+        .returning(ApiToken.id)
+    )
+    assert token_id is not None
+    return int(token_id)
+
+
+_TOKEN_COLUMNS = (
+    ApiToken.id,
+    User.name.label("user"),
+    ApiToken.name,
+    ApiToken.hint,
+    ApiToken.created_at,
+    ApiToken.expires_at,
+    ApiToken.revoked_at,
+)
+
+
+def list_tokens(conn: Connection, user_id: int | None) -> Sequence[Any]:
+    query = select(*_TOKEN_COLUMNS).join(User, User.id == ApiToken.user_id).order_by(ApiToken.id)
+    if user_id is not None:
+        query = query.where(ApiToken.user_id == user_id)
+    return conn.execute(query).all()
+
+
+def revoke_token(conn: Connection, token_id: int, *, now: dt.datetime) -> bool:
+    """Revoke token ``token_id``; False when there is no such token (revoking twice keeps the first time)."""
+    found = conn.scalar(select(ApiToken.id).where(ApiToken.id == token_id))
+    if found is None:
+        return False
+    conn.execute(
+        update(ApiToken).where(ApiToken.id == token_id, ApiToken.revoked_at.is_(None)).values(revoked_at=now)
+    )
+    return True
+
+
+def token_by_hash(conn: Connection, secret_hash: str) -> Any | None:
+    """The token with this secret hash and its user (id, name, admin flag), or None."""
+    return conn.execute(
+        select(
+            ApiToken.id,
+            ApiToken.secret_hash,
+            ApiToken.expires_at,
+            ApiToken.revoked_at,
+            User.id.label("user_id"),
+            User.name.label("user"),
+            User.is_admin,
+        )
+        .join(User, User.id == ApiToken.user_id)
+        .where(ApiToken.secret_hash == secret_hash)
+    ).first()
