@@ -448,6 +448,38 @@ def cmd_token_revoke(db: Any, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_project_create(db: Any, args: argparse.Namespace) -> int:
+    from tracker_server.domain import members
+
+    members.create_project(db, args.project, owner=args.owner)
+    print(f"Created project {args.project!r}, owned by {args.owner!r} (admin).")
+    return 0
+
+
+def cmd_project_grant(db: Any, args: argparse.Namespace) -> int:
+    from tracker_server.domain import members
+
+    members.grant(db, args.project, args.user, args.role)
+    print(f"{args.user!r} is now {args.role} of {args.project!r}.")
+    return 0
+
+
+def cmd_project_revoke(db: Any, args: argparse.Namespace) -> int:
+    from tracker_server.domain import members
+
+    members.revoke(db, args.project, args.user)
+    print(f"{args.user!r} is no longer a member of {args.project!r}.")
+    return 0
+
+
+def cmd_project_members(db: Any, args: argparse.Namespace) -> int:
+    from tracker_server.domain import members
+    from tracker_server.table import render
+
+    print(render(("user", "role"), members.members(db, args.project), "table"))
+    return 0
+
+
 def _guard(command: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
     """Turn a missing server dependency or a client error into one clear line, not a traceback."""
 
@@ -577,6 +609,41 @@ def build_parser() -> argparse.ArgumentParser:
     token_revoke.add_argument("id", type=int, help="the token's id")
     _settings_options(token_revoke, ("database_url",))
     token_revoke.set_defaults(func=_guard(_admin(cmd_token_revoke)))
+
+    project = admin_commands.add_parser("project", help="projects and their members").add_subparsers(
+        dest="project_command", required=True, metavar="COMMAND"
+    )
+    project_create = project.add_parser(
+        "create",
+        help="create a project with an owner",
+        description="Create project P; OWNER becomes its admin.",
+    )
+    project_create.add_argument("project", metavar="P", help="the project's name")
+    project_create.add_argument("--owner", required=True, metavar="USER", help="the user who administers it")
+    project_grant = project.add_parser(
+        "grant",
+        help="give a user a role in a project",
+        description="Give USER a role in project P, replacing the one they had: viewer reads; writer also "
+        "creates runs and logs; admin also manages members and deletes runs.",
+    )
+    project_grant.add_argument("project", metavar="P")
+    project_grant.add_argument("user", metavar="USER")
+    project_grant.add_argument("role", choices=("viewer", "writer", "admin"))
+    project_revoke = project.add_parser(
+        "revoke", help="remove a user from a project", description="Remove USER from project P."
+    )
+    project_revoke.add_argument("project", metavar="P")
+    project_revoke.add_argument("user", metavar="USER")
+    project_members = project.add_parser("members", help="list a project's members and their roles")
+    project_members.add_argument("project", metavar="P")
+    for sub, command in (
+        (project_create, cmd_project_create),
+        (project_grant, cmd_project_grant),
+        (project_revoke, cmd_project_revoke),
+        (project_members, cmd_project_members),
+    ):
+        _settings_options(sub, ("database_url",))
+        sub.set_defaults(func=_guard(_admin(command)))
 
     demo = commands.add_parser(
         "demo",

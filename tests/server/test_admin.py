@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import insert, select, text
 
 from tests.server.serverproc import tracker
-from tracker_server.domain import users
+from tracker_server.domain import members, users
 from tracker_server.domain.errors import FailedPrecondition, InvalidArgument, NotFound
 from tracker_server.store import migrate
 from tracker_server.store.engine import Database
@@ -148,3 +148,50 @@ def test_the_migration_makes_the_local_user_admin_of_existing_projects(empty_dat
         assert [tuple(m) for m in members] == [("a", local.id, "admin"), ("b", local.id, "admin")]
     finally:
         db.dispose()
+
+
+def test_projects_get_an_owner_and_roles_that_can_change_but_never_lose_the_last_admin(
+    database_url: str, db: Database
+) -> None:
+    users.create_user(db, "alice")
+    users.create_user(db, "bob")
+    code, out, err = admin(database_url, "project", "create", "vision", "--owner", "alice")
+    assert code == 0, err
+    assert "owned by 'alice'" in out
+    code, out, err = admin(database_url, "project", "grant", "vision", "bob", "writer")
+    assert code == 0, err
+    assert members.members(db, "vision") == [("alice", "admin"), ("bob", "writer")]
+    code, out, _ = admin(database_url, "project", "members", "vision")
+    assert [line.split() for line in out.splitlines()[2:]] == [["alice", "admin"], ["bob", "writer"]]
+
+    members.grant(db, "vision", "bob", "viewer")  # a new role replaces the old one
+    assert members.members(db, "vision") == [("alice", "admin"), ("bob", "viewer")]
+    for refused in (
+        lambda: members.revoke(db, "vision", "alice"),
+        lambda: members.grant(db, "vision", "alice", "writer"),
+    ):
+        with pytest.raises(FailedPrecondition, match="'alice' is the last admin of 'vision'"):
+            refused()
+    assert members.members(db, "vision") == [("alice", "admin"), ("bob", "viewer")]  # nothing changed
+    members.grant(db, "vision", "bob", "admin")
+    members.revoke(db, "vision", "alice")
+    assert members.members(db, "vision") == [("bob", "admin")]
+
+
+def test_project_commands_refuse_clearly(database_url: str, db: Database) -> None:
+    users.create_user(db, "alice")
+    members.create_project(db, "vision", owner="alice")
+    code, _, err = admin(database_url, "project", "create", "vision", "--owner", "alice")
+    assert code == 1 and "project 'vision' already exists" in err
+    with pytest.raises(NotFound, match="no user named 'zed'"):
+        members.create_project(db, "nlp", owner="zed")
+    with pytest.raises(NotFound, match="no project named 'nlp'"):
+        members.grant(db, "nlp", "alice", "viewer")
+    with pytest.raises(InvalidArgument, match="role must be one of viewer, writer, admin"):
+        members.grant(db, "vision", "alice", "owner")
+    with pytest.raises(NotFound, match="'alice' is not a member of 'other'"):
+        users.create_user(db, "x")
+        members.create_project(db, "other", owner="x")
+        members.revoke(db, "other", "alice")
+    code, _, err = admin(database_url, "project", "grant", "vision", "alice", "owner")
+    assert code == 2 and "invalid choice: 'owner'" in err

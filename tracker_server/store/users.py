@@ -6,10 +6,10 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, delete, func, select, update
 
 from tracker_server.store.runs import insert_ignore
-from tracker_server.store.schema import ApiToken, User
+from tracker_server.store.schema import ApiToken, ProjectMember, User
 
 
 def insert_user(conn: Connection, *, name: str, is_admin: bool, now: dt.datetime) -> int | None:
@@ -97,3 +97,41 @@ def token_by_hash(conn: Connection, secret_hash: str) -> Any | None:
         .join(User, User.id == ApiToken.user_id)
         .where(ApiToken.secret_hash == secret_hash)
     ).first()
+
+
+def set_member(conn: Connection, *, project_id: int, user_id: int, role: str) -> None:
+    """Give ``user_id`` ``role`` in the project (replacing the role it had)."""
+    conn.execute(
+        insert_ignore(conn, ProjectMember)
+        .values(project_id=project_id, user_id=user_id, role=role)
+        .on_conflict_do_update(index_elements=["project_id", "user_id"], set_={"role": role})
+    )
+
+
+def remove_member(conn: Connection, *, project_id: int, user_id: int) -> bool:
+    removed = conn.execute(
+        delete(ProjectMember)
+        .where(ProjectMember.project_id == project_id, ProjectMember.user_id == user_id)
+        .returning(ProjectMember.user_id)
+    ).first()
+    return removed is not None
+
+
+def members(conn: Connection, project_id: int) -> Sequence[Any]:
+    return conn.execute(
+        select(User.name, ProjectMember.role)
+        .join(User, User.id == ProjectMember.user_id)
+        .where(ProjectMember.project_id == project_id)
+        .order_by(User.name)
+    ).all()
+
+
+def admins_left(conn: Connection, project_id: int) -> int:
+    return int(
+        conn.scalar(
+            select(func.count())
+            .select_from(ProjectMember)
+            .where(ProjectMember.project_id == project_id, ProjectMember.role == "admin")
+        )
+        or 0
+    )
