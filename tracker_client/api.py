@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -56,9 +57,16 @@ class Api:
     """
 
     def __init__(
-        self, server: str | None = None, *, token: str | None = None, timeout: float = DEFAULT_TIMEOUT
+        self,
+        server: str | None = None,
+        *,
+        token: str | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+        tls_ca: str | Path | None = None,
     ) -> None:
-        self._connection = Connection(server, token=token, timeout=timeout)
+        """``tls_ca`` (else TRACKER_TLS_CA): the PEM file of the CA that signed a TLS server's
+        certificate; an ``https://HOST:PORT`` server address uses the system's CAs instead."""
+        self._connection = Connection(server, token=token, timeout=timeout, tls_ca=tls_ca)
 
     @property
     def server(self) -> str:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any, TypeVar
 
 import grpc
@@ -70,13 +72,28 @@ class Connection:
     """
 
     def __init__(
-        self, server: str | None = None, *, token: str | None = None, timeout: float = DEFAULT_TIMEOUT
+        self,
+        server: str | None = None,
+        *,
+        token: str | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+        tls_ca: str | Path | None = None,
     ) -> None:
-        self.server = resolve_server(server)
+        address = resolve_server(server)
+        https = address.startswith("https://")
+        self.server = address.removeprefix("https://")
         self.timeout = timeout
         token = resolve_token(token)
         self.metadata: tuple[tuple[str, str], ...] = (("authorization", f"Bearer {token}"),) if token else ()
-        self.channel = grpc.insecure_channel(self.server, options=CHANNEL_OPTIONS)
+        ca = tls_ca or os.environ.get("TRACKER_TLS_CA") or None
+        if ca is not None or https:
+            # TLS: the server's certificate must be signed by ``ca`` (a PEM file), else by a CA the
+            # system trusts (an https:// address).
+            roots = Path(ca).expanduser().read_bytes() if ca is not None else None
+            credentials = grpc.ssl_channel_credentials(root_certificates=roots)
+            self.channel = grpc.secure_channel(self.server, credentials, options=CHANNEL_OPTIONS)
+        else:
+            self.channel = grpc.insecure_channel(self.server, options=CHANNEL_OPTIONS)
         self.runs = pb_grpc.RunServiceStub(self.channel)  # type: ignore[no-untyped-call]
         self.reads = pb_grpc.ReadServiceStub(self.channel)  # type: ignore[no-untyped-call]
         self.ingest = pb_grpc.IngestServiceStub(self.channel)  # type: ignore[no-untyped-call]

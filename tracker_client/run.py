@@ -24,6 +24,7 @@ import time
 import uuid
 import weakref
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 
@@ -68,6 +69,7 @@ def init(
     flush_interval: float = FLUSH_INTERVAL,
     timeout: float = DEFAULT_TIMEOUT,
     max_memory: int | None = None,
+    tls_ca: str | Path | None = None,
 ) -> Run:
     """Create the run ``name`` in ``project`` (or resume it when it exists) and return it.
 
@@ -80,6 +82,8 @@ def init(
     written to a spool file, uploaded later by ``tracker sync``. ``timeout`` bounds every call and
     the wait for each batch's acknowledgement. ``max_memory`` (bytes; else TRACKER_MAX_MEMORY_MB,
     else 256 MiB) bounds what waits for delivery in memory; beyond it, it waits on disk.
+    ``tls_ca`` (else TRACKER_TLS_CA) is the PEM file of the CA that signed a TLS server's
+    certificate; an ``https://HOST:PORT`` server address uses the system's CAs instead.
     """
     project = resolve_project(project)
     name = name or _default_run_name()
@@ -96,7 +100,7 @@ def init(
         if flat:
             run.log_hparams(flat)
         return run
-    connection = Connection(server, token=token, timeout=timeout)
+    connection = Connection(server, token=token, timeout=timeout, tls_ca=tls_ca)
     try:
         response = connection.call(
             connection.runs.CreateRun,

@@ -87,10 +87,16 @@ class RunningServer:
 
 
 async def start_server(
-    db: Database, *, host: str = "127.0.0.1", port: int = 0, check_interval: float = DEFAULT_CHECK_INTERVAL
+    db: Database,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    check_interval: float = DEFAULT_CHECK_INTERVAL,
+    tls: tuple[bytes, bytes] | None = None,
 ) -> RunningServer:
     """Build and start the gRPC server: our services, health kept in step with the database by a
-    watchdog checking it every ``check_interval`` seconds, reflection, the error interceptor."""
+    watchdog checking it every ``check_interval`` seconds, reflection, the error interceptor.
+    With ``tls`` (private key, certificate chain, PEM) it serves only over TLS."""
     health_servicer = health.aio.HealthServicer()
     watchdog = DatabaseWatchdog(
         db, health_servicer, SERVICE_NAMES, interval=check_interval, timeout=db.connect_timeout
@@ -126,7 +132,12 @@ async def start_server(
     reflection.enable_server_reflection(
         (*SERVICE_NAMES, reflection.SERVICE_NAME, health.SERVICE_NAME), server
     )
-    bound = server.add_insecure_port(f"{host}:{port}")
+    address = f"{host}:{port}"
+    bound = (
+        server.add_secure_port(address, grpc.ssl_server_credentials([tls]))
+        if tls is not None
+        else server.add_insecure_port(address)
+    )
     if bound == 0:
         raise OSError(f"cannot listen on {host}:{port} (is another server using the port?)")
     await server.start()
@@ -143,9 +154,10 @@ async def serve(
     grace: float,
     ready: Callable[[RunningServer], None] | None = None,
     check_interval: float = DEFAULT_CHECK_INTERVAL,
+    tls: tuple[bytes, bytes] | None = None,
 ) -> None:
     """Run until SIGTERM or SIGINT, then stop gracefully."""
-    running = await start_server(db, host=host, port=port, check_interval=check_interval)
+    running = await start_server(db, host=host, port=port, check_interval=check_interval, tls=tls)
     if ready is not None:
         ready(running)
     stop = asyncio.Event()

@@ -58,6 +58,8 @@ SERVER_FIELDS = (
     "db_connect_timeout",
     "db_check_interval",
     "shutdown_grace",
+    "tls_cert",
+    "tls_key",
     "log_level",
 )
 
@@ -76,6 +78,11 @@ def cmd_server(args: argparse.Namespace) -> int:
     url = settings.resolved_database_url
     if settings.uses_default_database:
         print(f"Storing data in {settings.default_database_path}", flush=True)
+    try:
+        tls = settings.tls_credentials()
+    except OSError as exc:
+        print(f"tracker: cannot read the TLS certificate or key: {exc}", file=sys.stderr)
+        return 2
     try:
         db = open_database(
             url,
@@ -97,7 +104,7 @@ def cmd_server(args: argparse.Namespace) -> int:
 
     def ready(running: Any) -> None:
         print(
-            f"Tracker server listening on {settings.host}:{running.port}\n"
+            f"Tracker server listening on {settings.host}:{running.port}{' (TLS)' if tls else ''}\n"
             f"Log to it: tracker.init(project=..., server='{settings.host}:{running.port}') "
             f"or TRACKER_SERVER={settings.host}:{running.port}\nStop with Ctrl-C.",
             flush=True,
@@ -111,6 +118,7 @@ def cmd_server(args: argparse.Namespace) -> int:
                 port=settings.port,
                 grace=settings.shutdown_grace,
                 ready=ready,
+                tls=tls,
                 check_interval=settings.db_check_interval,
             )
         )

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from tracker_client.config import data_dir
@@ -77,11 +77,34 @@ class ServerSettings(BaseSettings):
         description="Seconds that in-flight calls get to finish after SIGTERM or Ctrl-C.",
         json_schema_extra={"flag": "--shutdown-grace", "metavar": "SECONDS", "env": "TRACKER_SHUTDOWN_GRACE"},
     )
+    tls_cert: Path | None = Field(
+        None,
+        description="PEM certificate (chain) to serve gRPC over TLS; needs --tls-key. Clients then connect "
+        "with the CA that signed it (TRACKER_TLS_CA) or the system's CAs (server address https://HOST:PORT).",
+        json_schema_extra={"flag": "--tls-cert", "metavar": "PATH", "env": "TRACKER_TLS_CERT"},
+    )
+    tls_key: Path | None = Field(
+        None,
+        description="PEM private key of --tls-cert.",
+        json_schema_extra={"flag": "--tls-key", "metavar": "PATH", "env": "TRACKER_TLS_KEY"},
+    )
     log_level: str = Field(
         "INFO",
         description="Log level: DEBUG, INFO, WARNING or ERROR.",
         json_schema_extra={"flag": "--log-level", "metavar": "LEVEL", "env": "TRACKER_LOG_LEVEL"},
     )
+
+    @model_validator(mode="after")
+    def _tls_pair(self) -> ServerSettings:
+        if (self.tls_cert is None) != (self.tls_key is None):
+            raise ValueError("--tls-cert and --tls-key go together: give both, or neither for plaintext")
+        return self
+
+    def tls_credentials(self) -> tuple[bytes, bytes] | None:
+        """(private key, certificate chain) read from the files, or None without TLS."""
+        if self.tls_cert is None or self.tls_key is None:
+            return None
+        return self.tls_key.read_bytes(), self.tls_cert.read_bytes()
 
     @property
     def resolved_database_url(self) -> str:
