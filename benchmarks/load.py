@@ -50,7 +50,7 @@ import tempfile
 import threading
 import time
 import traceback
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -847,25 +847,6 @@ def print_table(f: dict[str, Any], *, server_errors: Sequence[str] = ()) -> None
 # -- the server process and its database -------------------------------------------------------------
 
 
-@contextlib.contextmanager
-def scratch_database(server_url: str) -> Iterator[str]:
-    """A fresh PostgreSQL database, dropped afterwards."""
-    import psycopg
-    from sqlalchemy.engine import make_url
-
-    url = make_url(server_url.replace("postgresql://", "postgresql+psycopg://", 1))
-    name = f"tracker_load_{os.getpid()}"
-    admin = url.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
 class CommittedPoints:
     """The scalar points the database holds, as the series summaries count them (each committed in
     the same transaction as the points): the server-side count of what was acknowledged, read on a
@@ -1007,6 +988,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     interval = args.interval or (10.0 if config.duration >= 30 else 1.0)
     interval = min(interval, config.duration)
+
+    from ingest import scratch_database  # the benchmarks' shared scratch database (run as a script)
 
     spool_dir = Path(tempfile.mkdtemp(prefix="tracker_load_spool_"))
     server_errors: list[str] = []
