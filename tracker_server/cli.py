@@ -397,6 +397,14 @@ def _admin(command: Callable[[Any, argparse.Namespace], int]) -> Callable[[argpa
     return run
 
 
+def _admin_command(
+    parser: argparse.ArgumentParser, command: Callable[[Any, argparse.Namespace], int]
+) -> None:
+    """Make ``parser`` an operator command: a --db option, and ``command(db, args)`` run on it."""
+    _settings_options(parser, ("database_url",))
+    parser.set_defaults(func=_guard(_admin(command)))
+
+
 def cmd_user_create(db: Any, args: argparse.Namespace) -> int:
     from tracker_server.domain import users
 
@@ -578,8 +586,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     user_create.add_argument("name", help="the user's name (1-256 printable characters)")
     user_create.add_argument("--admin", action="store_true", help="a server admin: manages everything")
-    _settings_options(user_create, ("database_url",))
-    user_create.set_defaults(func=_guard(_admin(cmd_user_create)))
+    _admin_command(user_create, cmd_user_create)
 
     token = admin_commands.add_parser("token", help="API tokens").add_subparsers(
         dest="token_command", required=True, metavar="COMMAND"
@@ -600,8 +607,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DURATION",
         help="lifetime such as 90d, 12h or 2w, or 'never' [default 90d]",
     )
-    _settings_options(token_create, ("database_url",))
-    token_create.set_defaults(func=_guard(_admin(cmd_token_create)))
+    _admin_command(token_create, cmd_token_create)
     token_list = token.add_parser(
         "list",
         help="list tokens (never their secrets)",
@@ -609,14 +615,12 @@ def build_parser() -> argparse.ArgumentParser:
         "first characters, creation, expiry and state (active, expired, revoked).",
     )
     token_list.add_argument("user", nargs="?", default=None, help="only this user's tokens")
-    _settings_options(token_list, ("database_url",))
-    token_list.set_defaults(func=_guard(_admin(cmd_token_list)))
+    _admin_command(token_list, cmd_token_list)
     token_revoke = token.add_parser(
         "revoke", help="revoke a token", description="Revoke token ID (from `tracker admin token list`)."
     )
     token_revoke.add_argument("id", type=int, help="the token's id")
-    _settings_options(token_revoke, ("database_url",))
-    token_revoke.set_defaults(func=_guard(_admin(cmd_token_revoke)))
+    _admin_command(token_revoke, cmd_token_revoke)
 
     project = admin_commands.add_parser("project", help="projects and their members").add_subparsers(
         dest="project_command", required=True, metavar="COMMAND"
@@ -644,14 +648,10 @@ def build_parser() -> argparse.ArgumentParser:
     project_revoke.add_argument("user", metavar="USER")
     project_members = project.add_parser("members", help="list a project's members and their roles")
     project_members.add_argument("project", metavar="P")
-    for sub, command in (
-        (project_create, cmd_project_create),
-        (project_grant, cmd_project_grant),
-        (project_revoke, cmd_project_revoke),
-        (project_members, cmd_project_members),
-    ):
-        _settings_options(sub, ("database_url",))
-        sub.set_defaults(func=_guard(_admin(command)))
+    _admin_command(project_create, cmd_project_create)
+    _admin_command(project_grant, cmd_project_grant)
+    _admin_command(project_revoke, cmd_project_revoke)
+    _admin_command(project_members, cmd_project_members)
 
     demo = commands.add_parser(
         "demo",
