@@ -70,13 +70,7 @@ def _session(run: tracker.Run, workload: Workload, arm: dict[int, object]) -> No
 def _finish_and_check(run: tracker.Run, workload: Workload, address: str) -> None:
     """Finish the run, then read everything back from the server itself (not through the proxy)."""
     run.finish(timeout=WAIT)
-    stats = run.delivery_stats()
-    assert stats.points_acked == workload.total, stats
-    with tracker.Api(server=address) as api:
-        workload.assert_stored_exactly_once(api, run.id)
-        record = api.run(run.id)
-    assert record.status == "finished" and record.finished_at is not None, record
-    assert run.record.status == "finished"
+    workload.assert_finished_exactly_once(run, address)
 
 
 def test_connections_reset_mid_stream(proxy: Proxy, address: str, backend: str) -> None:

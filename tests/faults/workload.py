@@ -88,6 +88,17 @@ class Workload:
             self.logged += width
         self.next_step = end
 
+    def assert_finished_exactly_once(self, run: tracker.Run, address: str) -> None:
+        """After ``run.finish()``: the client had every point acknowledged once, and the server at
+        ``address`` holds every point once and the run as finished."""
+        stats = run.delivery_stats()
+        assert stats.points_acked == self.total, stats  # each batch acknowledged once to the client
+        with tracker.Api(server=address) as api:
+            self.assert_stored_exactly_once(api, run.id)
+            record = api.run(run.id)
+        assert record.status == "finished" and record.finished_at is not None, record
+        assert run.record.status == "finished"
+
     def assert_stored_exactly_once(self, api: tracker.Api, run_id: str) -> None:
         """The server holds every point once: each tag's steps are exactly 0..steps-1 in order, its
         values are the logged doubles bit for bit, and its count and summary agree."""
