@@ -21,6 +21,9 @@ from grpc_reflection.v1alpha import reflection
 from tracker_client._proto import tracker_pb2 as pb
 from tracker_server.domain import limits
 from tracker_server.domain.project_index import IndexCache
+from tracker_server.domain.users import active_token_count, local_principal
+from tracker_server.services.admin import AdminService
+from tracker_server.services.auth import AuthInterceptor, AuthMode, Gate
 from tracker_server.services.base import Blocking, register
 from tracker_server.services.compare import CompareService
 from tracker_server.services.errors import ErrorInterceptor
@@ -34,7 +37,7 @@ from tracker_server.store.migrate import check_current, upgrade
 
 log = logging.getLogger("tracker.server")
 
-SERVICES = ("RunService", "IngestService", "ReadService", "CompareService")
+SERVICES = ("RunService", "IngestService", "ReadService", "CompareService", "AdminService")
 SERVICE_NAMES = tuple(pb.DESCRIPTOR.services_by_name[s].full_name for s in SERVICES)
 DEFAULT_CHECK_INTERVAL: float = ServerSettings.model_fields["db_check_interval"].default
 
@@ -93,41 +96,57 @@ async def start_server(
     port: int = 0,
     check_interval: float = DEFAULT_CHECK_INTERVAL,
     tls: tuple[bytes, bytes] | None = None,
+    auth: AuthMode = "none",
 ) -> RunningServer:
     """Build and start the gRPC server: our services, health kept in step with the database by a
-    watchdog checking it every ``check_interval`` seconds, reflection, the error interceptor.
-    With ``tls`` (private key, certificate chain, PEM) it serves only over TLS."""
+    watchdog checking it every ``check_interval`` seconds, reflection, the error interceptor and
+    authentication (``auth`` "token": every call needs an API token; "none": every call is the
+    local user's). With ``tls`` (private key, certificate chain, PEM) it serves only over TLS."""
     health_servicer = health.aio.HealthServicer()
     watchdog = DatabaseWatchdog(
         db, health_servicer, SERVICE_NAMES, interval=check_interval, timeout=db.connect_timeout
     )
+    blocking = Blocking(workers=db.pool_size)
+    local = await blocking(local_principal, db) if auth == "none" else None
+    if auth == "token" and await blocking(active_token_count, db) == 0:
+        log.warning(
+            "Authentication is on and no API token is active yet: create a user and a token with "
+            "`tracker admin user create NAME --admin` and `tracker admin token create NAME`"
+        )
+    gate = Gate(db, blocking)
     server = grpc.aio.server(
-        interceptors=[ErrorInterceptor(on_outage=watchdog.report_outage)],
+        # The error interceptor is the outer one, so authentication failures get their status too.
+        interceptors=[
+            ErrorInterceptor(on_outage=watchdog.report_outage),
+            AuthInterceptor(db, blocking, auth, local),
+        ],
         options=[
             ("grpc.max_receive_message_length", limits.MAX_MESSAGE_BYTES),
             ("grpc.max_send_message_length", limits.MAX_MESSAGE_BYTES),
             ("grpc.so_reuseport", 0),
         ],
     )
-    blocking = Blocking(workers=db.pool_size)
     draining = Draining()
-    register(server, "RunService", RunService(db, blocking))
+    register(server, "RunService", RunService(db, blocking), gate)
     register(
         server,
         "IngestService",
         IngestService(db, blocking, draining),
+        gate,
         {"Write": (pb.WriteBatchBytes, pb.WriteAck), "WriteOne": (pb.WriteBatchBytes, pb.WriteAck)},
     )
     register(
         server,
         "ReadService",
         ReadService(db, blocking),
+        gate,
         {
             "ReadScalars": (pb.ReadScalarsRequest, pb.ScalarPageBytes),
             "ReadScalarsMany": (pb.ReadScalarsManyRequest, pb.SeriesPageBytes),
         },
     )
-    register(server, "CompareService", CompareService(db, blocking, IndexCache()))
+    register(server, "CompareService", CompareService(db, blocking, IndexCache()), gate)
+    register(server, "AdminService", AdminService(db, blocking), gate)
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection(
         (*SERVICE_NAMES, reflection.SERVICE_NAME, health.SERVICE_NAME), server
@@ -142,7 +161,13 @@ async def start_server(
         raise OSError(f"cannot listen on {host}:{port} (is another server using the port?)")
     await server.start()
     await watchdog.start()
-    log.info("Serving gRPC on %s:%d, database %s", host, bound, redact(db.url))
+    log.info(
+        "Serving gRPC on %s:%d, database %s, authentication %s",
+        host,
+        bound,
+        redact(db.url),
+        "by API token" if auth == "token" else "off (every call is the local user's)",
+    )
     return RunningServer(server, bound, draining, health_servicer, blocking, db, watchdog)
 
 
@@ -155,9 +180,10 @@ async def serve(
     ready: Callable[[RunningServer], None] | None = None,
     check_interval: float = DEFAULT_CHECK_INTERVAL,
     tls: tuple[bytes, bytes] | None = None,
+    auth: AuthMode = "none",
 ) -> None:
     """Run until SIGTERM or SIGINT, then stop gracefully."""
-    running = await start_server(db, host=host, port=port, check_interval=check_interval, tls=tls)
+    running = await start_server(db, host=host, port=port, check_interval=check_interval, tls=tls, auth=auth)
     if ready is not None:
         ready(running)
     stop = asyncio.Event()
@@ -180,13 +206,14 @@ class ServerThread:
         host: str = "127.0.0.1",
         port: int = 0,
         check_interval: float = DEFAULT_CHECK_INTERVAL,
+        auth: AuthMode = "none",
     ) -> None:
         self._loop = asyncio.new_event_loop()
         self._started = threading.Event()
         self._running: RunningServer | None = None
         self._error: BaseException | None = None
         self._thread = threading.Thread(
-            target=self._main, args=(db, host, port, check_interval), name="tracker-server", daemon=True
+            target=self._main, args=(db, host, port, check_interval, auth), name="tracker-server", daemon=True
         )
         self._thread.start()
         self._started.wait()
@@ -196,11 +223,11 @@ class ServerThread:
         self.port: int = self._running.port
         self.address: str = f"{host}:{self.port}"
 
-    def _main(self, db: Database, host: str, port: int, check_interval: float) -> None:
+    def _main(self, db: Database, host: str, port: int, check_interval: float, auth: AuthMode) -> None:
         asyncio.set_event_loop(self._loop)
         try:
             self._running = self._loop.run_until_complete(
-                start_server(db, host=host, port=port, check_interval=check_interval)
+                start_server(db, host=host, port=port, check_interval=check_interval, auth=auth)
             )
         except BaseException as exc:
             self._error = exc

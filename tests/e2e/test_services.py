@@ -22,6 +22,7 @@ TRACKER_SERVICES = (
     "tracker.v1.IngestService",
     "tracker.v1.ReadService",
     "tracker.v1.CompareService",
+    "tracker.v1.AdminService",
 )
 
 

@@ -1,5 +1,6 @@
 import datetime
 
+from google.protobuf import descriptor_pb2 as _descriptor_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
@@ -9,6 +10,15 @@ from collections.abc import Iterable as _Iterable, Mapping as _Mapping
 from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
+class Access(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    ACCESS_UNSPECIFIED: _ClassVar[Access]
+    ACCESS_SIGNED_IN: _ClassVar[Access]
+    ACCESS_READ: _ClassVar[Access]
+    ACCESS_WRITE: _ClassVar[Access]
+    ACCESS_MANAGE: _ClassVar[Access]
+    ACCESS_SERVER_ADMIN: _ClassVar[Access]
 
 class RunStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -52,6 +62,19 @@ class ColumnKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     COLUMN_KIND_UNSPECIFIED: _ClassVar[ColumnKind]
     COLUMN_KIND_HPARAM: _ClassVar[ColumnKind]
     COLUMN_KIND_METRIC: _ClassVar[ColumnKind]
+
+class Role(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    ROLE_UNSPECIFIED: _ClassVar[Role]
+    ROLE_VIEWER: _ClassVar[Role]
+    ROLE_WRITER: _ClassVar[Role]
+    ROLE_ADMIN: _ClassVar[Role]
+ACCESS_UNSPECIFIED: Access
+ACCESS_SIGNED_IN: Access
+ACCESS_READ: Access
+ACCESS_WRITE: Access
+ACCESS_MANAGE: Access
+ACCESS_SERVER_ADMIN: Access
 RUN_STATUS_UNSPECIFIED: RunStatus
 RUN_STATUS_RUNNING: RunStatus
 RUN_STATUS_FINISHED: RunStatus
@@ -77,6 +100,12 @@ AGGREGATE_STD: Aggregate
 COLUMN_KIND_UNSPECIFIED: ColumnKind
 COLUMN_KIND_HPARAM: ColumnKind
 COLUMN_KIND_METRIC: ColumnKind
+ROLE_UNSPECIFIED: Role
+ROLE_VIEWER: Role
+ROLE_WRITER: Role
+ROLE_ADMIN: Role
+ACCESS_FIELD_NUMBER: _ClassVar[int]
+access: _descriptor.FieldDescriptor
 
 class HParamValue(_message.Message):
     __slots__ = ("float_value", "int_value", "string_value", "bool_value")
@@ -91,7 +120,7 @@ class HParamValue(_message.Message):
     def __init__(self, float_value: _Optional[float] = ..., int_value: _Optional[int] = ..., string_value: _Optional[str] = ..., bool_value: _Optional[bool] = ...) -> None: ...
 
 class Run(_message.Message):
-    __slots__ = ("id", "project", "name", "status", "hparams", "created_at", "finished_at", "custom_scalars")
+    __slots__ = ("id", "project", "name", "status", "hparams", "created_at", "finished_at", "custom_scalars", "created_by")
     class HparamsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -107,6 +136,7 @@ class Run(_message.Message):
     CREATED_AT_FIELD_NUMBER: _ClassVar[int]
     FINISHED_AT_FIELD_NUMBER: _ClassVar[int]
     CUSTOM_SCALARS_FIELD_NUMBER: _ClassVar[int]
+    CREATED_BY_FIELD_NUMBER: _ClassVar[int]
     id: str
     project: str
     name: str
@@ -115,7 +145,8 @@ class Run(_message.Message):
     created_at: _timestamp_pb2.Timestamp
     finished_at: _timestamp_pb2.Timestamp
     custom_scalars: str
-    def __init__(self, id: _Optional[str] = ..., project: _Optional[str] = ..., name: _Optional[str] = ..., status: _Optional[_Union[RunStatus, str]] = ..., hparams: _Optional[_Mapping[str, HParamValue]] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., finished_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., custom_scalars: _Optional[str] = ...) -> None: ...
+    created_by: str
+    def __init__(self, id: _Optional[str] = ..., project: _Optional[str] = ..., name: _Optional[str] = ..., status: _Optional[_Union[RunStatus, str]] = ..., hparams: _Optional[_Mapping[str, HParamValue]] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., finished_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., custom_scalars: _Optional[str] = ..., created_by: _Optional[str] = ...) -> None: ...
 
 class CreateRunRequest(_message.Message):
     __slots__ = ("project", "name", "hparams")
@@ -218,6 +249,16 @@ class GetRunResponse(_message.Message):
     RUN_FIELD_NUMBER: _ClassVar[int]
     run: Run
     def __init__(self, run: _Optional[_Union[Run, _Mapping]] = ...) -> None: ...
+
+class DeleteRunRequest(_message.Message):
+    __slots__ = ("run_id",)
+    RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    run_id: str
+    def __init__(self, run_id: _Optional[str] = ...) -> None: ...
+
+class DeleteRunResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
 
 class ListRunsRequest(_message.Message):
     __slots__ = ("project", "page_size", "page_token")
@@ -881,3 +922,143 @@ class GetImportanceResponse(_message.Message):
     run_count: int
     model_r2: float
     def __init__(self, hparams: _Optional[_Iterable[_Union[HParamImportance, _Mapping]]] = ..., run_count: _Optional[int] = ..., model_r2: _Optional[float] = ...) -> None: ...
+
+class WhoAmIRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class WhoAmIResponse(_message.Message):
+    __slots__ = ("user", "is_admin")
+    USER_FIELD_NUMBER: _ClassVar[int]
+    IS_ADMIN_FIELD_NUMBER: _ClassVar[int]
+    user: str
+    is_admin: bool
+    def __init__(self, user: _Optional[str] = ..., is_admin: _Optional[bool] = ...) -> None: ...
+
+class CreateUserRequest(_message.Message):
+    __slots__ = ("name", "is_admin")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    IS_ADMIN_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    is_admin: bool
+    def __init__(self, name: _Optional[str] = ..., is_admin: _Optional[bool] = ...) -> None: ...
+
+class CreateUserResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class Token(_message.Message):
+    __slots__ = ("id", "user", "name", "hint", "created_at", "expires_at", "revoked_at")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    USER_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    HINT_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AT_FIELD_NUMBER: _ClassVar[int]
+    EXPIRES_AT_FIELD_NUMBER: _ClassVar[int]
+    REVOKED_AT_FIELD_NUMBER: _ClassVar[int]
+    id: int
+    user: str
+    name: str
+    hint: str
+    created_at: _timestamp_pb2.Timestamp
+    expires_at: _timestamp_pb2.Timestamp
+    revoked_at: _timestamp_pb2.Timestamp
+    def __init__(self, id: _Optional[int] = ..., user: _Optional[str] = ..., name: _Optional[str] = ..., hint: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., revoked_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class CreateTokenRequest(_message.Message):
+    __slots__ = ("user", "name", "expires_in")
+    USER_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    EXPIRES_IN_FIELD_NUMBER: _ClassVar[int]
+    user: str
+    name: str
+    expires_in: str
+    def __init__(self, user: _Optional[str] = ..., name: _Optional[str] = ..., expires_in: _Optional[str] = ...) -> None: ...
+
+class CreateTokenResponse(_message.Message):
+    __slots__ = ("secret", "token")
+    SECRET_FIELD_NUMBER: _ClassVar[int]
+    TOKEN_FIELD_NUMBER: _ClassVar[int]
+    secret: str
+    token: Token
+    def __init__(self, secret: _Optional[str] = ..., token: _Optional[_Union[Token, _Mapping]] = ...) -> None: ...
+
+class ListTokensRequest(_message.Message):
+    __slots__ = ("user",)
+    USER_FIELD_NUMBER: _ClassVar[int]
+    user: str
+    def __init__(self, user: _Optional[str] = ...) -> None: ...
+
+class ListTokensResponse(_message.Message):
+    __slots__ = ("tokens",)
+    TOKENS_FIELD_NUMBER: _ClassVar[int]
+    tokens: _containers.RepeatedCompositeFieldContainer[Token]
+    def __init__(self, tokens: _Optional[_Iterable[_Union[Token, _Mapping]]] = ...) -> None: ...
+
+class RevokeTokenRequest(_message.Message):
+    __slots__ = ("id",)
+    ID_FIELD_NUMBER: _ClassVar[int]
+    id: int
+    def __init__(self, id: _Optional[int] = ...) -> None: ...
+
+class RevokeTokenResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class CreateProjectRequest(_message.Message):
+    __slots__ = ("project", "owner")
+    PROJECT_FIELD_NUMBER: _ClassVar[int]
+    OWNER_FIELD_NUMBER: _ClassVar[int]
+    project: str
+    owner: str
+    def __init__(self, project: _Optional[str] = ..., owner: _Optional[str] = ...) -> None: ...
+
+class CreateProjectResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class SetMemberRequest(_message.Message):
+    __slots__ = ("project", "user", "role")
+    PROJECT_FIELD_NUMBER: _ClassVar[int]
+    USER_FIELD_NUMBER: _ClassVar[int]
+    ROLE_FIELD_NUMBER: _ClassVar[int]
+    project: str
+    user: str
+    role: Role
+    def __init__(self, project: _Optional[str] = ..., user: _Optional[str] = ..., role: _Optional[_Union[Role, str]] = ...) -> None: ...
+
+class SetMemberResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class RemoveMemberRequest(_message.Message):
+    __slots__ = ("project", "user")
+    PROJECT_FIELD_NUMBER: _ClassVar[int]
+    USER_FIELD_NUMBER: _ClassVar[int]
+    project: str
+    user: str
+    def __init__(self, project: _Optional[str] = ..., user: _Optional[str] = ...) -> None: ...
+
+class RemoveMemberResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ListMembersRequest(_message.Message):
+    __slots__ = ("project",)
+    PROJECT_FIELD_NUMBER: _ClassVar[int]
+    project: str
+    def __init__(self, project: _Optional[str] = ...) -> None: ...
+
+class Member(_message.Message):
+    __slots__ = ("user", "role")
+    USER_FIELD_NUMBER: _ClassVar[int]
+    ROLE_FIELD_NUMBER: _ClassVar[int]
+    user: str
+    role: Role
+    def __init__(self, user: _Optional[str] = ..., role: _Optional[_Union[Role, str]] = ...) -> None: ...
+
+class ListMembersResponse(_message.Message):
+    __slots__ = ("members",)
+    MEMBERS_FIELD_NUMBER: _ClassVar[int]
+    members: _containers.RepeatedCompositeFieldContainer[Member]
+    def __init__(self, members: _Optional[_Iterable[_Union[Member, _Mapping]]] = ...) -> None: ...

@@ -77,6 +77,11 @@ class RunServiceStub:
                 request_serializer=tracker__client_dot___proto_dot_tracker__pb2.ListProjectsRequest.SerializeToString,
                 response_deserializer=tracker__client_dot___proto_dot_tracker__pb2.ListProjectsResponse.FromString,
                 _registered_method=True)
+        self.DeleteRun = channel.unary_unary(
+                '/tracker.v1.RunService/DeleteRun',
+                request_serializer=tracker__client_dot___proto_dot_tracker__pb2.DeleteRunRequest.SerializeToString,
+                response_deserializer=tracker__client_dot___proto_dot_tracker__pb2.DeleteRunResponse.FromString,
+                _registered_method=True)
 
 
 class RunServiceServicer:
@@ -87,7 +92,9 @@ class RunServiceServicer:
 
     def CreateRun(self, request, context):
         """Creates the run named `name` in `project`, or resumes it when it exists (its status becomes
-        RUNNING again). The project is created on first use. `hparams` are merged into the run's.
+        RUNNING again). `hparams` are merged into the run's. A missing project is created when the
+        caller is a server admin (always so on a server without authentication); anyone else needs a
+        writer role in an existing project.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -136,7 +143,15 @@ class RunServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ListProjects(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """The projects the caller is a member of (every project, for a server admin).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteRun(self, request, context):
+        """Deletes a run and everything logged to it. A writer still streaming to it gets NOT_FOUND.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -183,6 +198,11 @@ def add_RunServiceServicer_to_server(servicer, server):
                     servicer.ListProjects,
                     request_deserializer=tracker__client_dot___proto_dot_tracker__pb2.ListProjectsRequest.FromString,
                     response_serializer=tracker__client_dot___proto_dot_tracker__pb2.ListProjectsResponse.SerializeToString,
+            ),
+            'DeleteRun': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteRun,
+                    request_deserializer=tracker__client_dot___proto_dot_tracker__pb2.DeleteRunRequest.FromString,
+                    response_serializer=tracker__client_dot___proto_dot_tracker__pb2.DeleteRunResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -404,6 +424,33 @@ class RunService:
             '/tracker.v1.RunService/ListProjects',
             tracker__client_dot___proto_dot_tracker__pb2.ListProjectsRequest.SerializeToString,
             tracker__client_dot___proto_dot_tracker__pb2.ListProjectsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteRun(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tracker.v1.RunService/DeleteRun',
+            tracker__client_dot___proto_dot_tracker__pb2.DeleteRunRequest.SerializeToString,
+            tracker__client_dot___proto_dot_tracker__pb2.DeleteRunResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -1099,6 +1146,436 @@ class CompareService:
             '/tracker.v1.CompareService/GetImportance',
             tracker__client_dot___proto_dot_tracker__pb2.GetImportanceRequest.SerializeToString,
             tracker__client_dot___proto_dot_tracker__pb2.GetImportanceResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+
+class AdminServiceStub:
+    """---------------------------------------------------------------------------------------------
+    Users, tokens and members (the same operations as `tracker admin`, over the wire)
+
+    """
+
+    def __init__(self, channel):
+        """Constructor.
+
+        Args:
+            channel: A grpc.Channel.
+        """
+        self.WhoAmI = channel.unary_unary(
+                '/tracker.v1.AdminService/WhoAmI',
+                request_serializer=tracker__client_dot___proto_dot_tracker__pb2.WhoAmIRequest.SerializeToString,
+                response_deserializer=tracker__client_dot___proto_dot_tracker__pb2.WhoAmIResponse.FromString,
+                _registered_method=True)
+        self.CreateUser = channel.unary_unary(
+                '/tracker.v1.AdminService/CreateUser',
+                request_serializer=tracker__client_dot___proto_dot_tracker__pb2.CreateUserRequest.SerializeToString,
+                response_deserializer=tracker__client_dot___proto_dot_tracker__pb2.CreateUserResponse.FromString,
+                _registered_method=True)
+        self.CreateToken = channel.unary_unary(
+                '/tracker.v1.AdminService/CreateToken',
+                request_serializer=tracker__client_dot___proto_dot_tracker__pb2.CreateTokenRequest.SerializeToString,
+                response_deserializer=tracker__client_dot___proto_dot_tracker__pb2.CreateTokenResponse.FromString,
+                _registered_method=True)
+        self.ListTokens = channel.unary_unary(
+                '/tracker.v1.AdminService/ListTokens',
+                request_serializer=tracker__client_dot___proto_dot_tracker__pb2.ListTokensRequest.SerializeToString,
+                response_deserializer=tracker__client_dot___proto_dot_tracker__pb2.ListTokensResponse.FromString,
+                _registered_method=True)
+        self.RevokeToken = channel.unary_unary(
+                '/tracker.v1.AdminService/RevokeToken',
+                request_serializer=tracker__client_dot___proto_dot_tracker__pb2.RevokeTokenRequest.SerializeToString,
+                response_deserializer=tracker__client_dot___proto_dot_tracker__pb2.RevokeTokenResponse.FromString,
+                _registered_method=True)
+        self.CreateProject = channel.unary_unary(
+                '/tracker.v1.AdminService/CreateProject',
+                request_serializer=tracker__client_dot___proto_dot_tracker__pb2.CreateProjectRequest.SerializeToString,
+                response_deserializer=tracker__client_dot___proto_dot_tracker__pb2.CreateProjectResponse.FromString,
+                _registered_method=True)
+        self.SetMember = channel.unary_unary(
+                '/tracker.v1.AdminService/SetMember',
+                request_serializer=tracker__client_dot___proto_dot_tracker__pb2.SetMemberRequest.SerializeToString,
+                response_deserializer=tracker__client_dot___proto_dot_tracker__pb2.SetMemberResponse.FromString,
+                _registered_method=True)
+        self.RemoveMember = channel.unary_unary(
+                '/tracker.v1.AdminService/RemoveMember',
+                request_serializer=tracker__client_dot___proto_dot_tracker__pb2.RemoveMemberRequest.SerializeToString,
+                response_deserializer=tracker__client_dot___proto_dot_tracker__pb2.RemoveMemberResponse.FromString,
+                _registered_method=True)
+        self.ListMembers = channel.unary_unary(
+                '/tracker.v1.AdminService/ListMembers',
+                request_serializer=tracker__client_dot___proto_dot_tracker__pb2.ListMembersRequest.SerializeToString,
+                response_deserializer=tracker__client_dot___proto_dot_tracker__pb2.ListMembersResponse.FromString,
+                _registered_method=True)
+
+
+class AdminServiceServicer:
+    """---------------------------------------------------------------------------------------------
+    Users, tokens and members (the same operations as `tracker admin`, over the wire)
+
+    """
+
+    def WhoAmI(self, request, context):
+        """The user the presented token speaks for.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateUser(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateToken(self, request, context):
+        """A new API token for a user. The secret is in this response only: the server keeps its hash.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListTokens(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RevokeToken(self, request, context):
+        """Revokes a token at once, including on streams already open with it.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateProject(self, request, context):
+        """Creates a project with `owner` as its admin.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetMember(self, request, context):
+        """Gives a user a role in a project (replacing the role it had). A project keeps one admin.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RemoveMember(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListMembers(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+
+def add_AdminServiceServicer_to_server(servicer, server):
+    rpc_method_handlers = {
+            'WhoAmI': grpc.unary_unary_rpc_method_handler(
+                    servicer.WhoAmI,
+                    request_deserializer=tracker__client_dot___proto_dot_tracker__pb2.WhoAmIRequest.FromString,
+                    response_serializer=tracker__client_dot___proto_dot_tracker__pb2.WhoAmIResponse.SerializeToString,
+            ),
+            'CreateUser': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateUser,
+                    request_deserializer=tracker__client_dot___proto_dot_tracker__pb2.CreateUserRequest.FromString,
+                    response_serializer=tracker__client_dot___proto_dot_tracker__pb2.CreateUserResponse.SerializeToString,
+            ),
+            'CreateToken': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateToken,
+                    request_deserializer=tracker__client_dot___proto_dot_tracker__pb2.CreateTokenRequest.FromString,
+                    response_serializer=tracker__client_dot___proto_dot_tracker__pb2.CreateTokenResponse.SerializeToString,
+            ),
+            'ListTokens': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListTokens,
+                    request_deserializer=tracker__client_dot___proto_dot_tracker__pb2.ListTokensRequest.FromString,
+                    response_serializer=tracker__client_dot___proto_dot_tracker__pb2.ListTokensResponse.SerializeToString,
+            ),
+            'RevokeToken': grpc.unary_unary_rpc_method_handler(
+                    servicer.RevokeToken,
+                    request_deserializer=tracker__client_dot___proto_dot_tracker__pb2.RevokeTokenRequest.FromString,
+                    response_serializer=tracker__client_dot___proto_dot_tracker__pb2.RevokeTokenResponse.SerializeToString,
+            ),
+            'CreateProject': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateProject,
+                    request_deserializer=tracker__client_dot___proto_dot_tracker__pb2.CreateProjectRequest.FromString,
+                    response_serializer=tracker__client_dot___proto_dot_tracker__pb2.CreateProjectResponse.SerializeToString,
+            ),
+            'SetMember': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetMember,
+                    request_deserializer=tracker__client_dot___proto_dot_tracker__pb2.SetMemberRequest.FromString,
+                    response_serializer=tracker__client_dot___proto_dot_tracker__pb2.SetMemberResponse.SerializeToString,
+            ),
+            'RemoveMember': grpc.unary_unary_rpc_method_handler(
+                    servicer.RemoveMember,
+                    request_deserializer=tracker__client_dot___proto_dot_tracker__pb2.RemoveMemberRequest.FromString,
+                    response_serializer=tracker__client_dot___proto_dot_tracker__pb2.RemoveMemberResponse.SerializeToString,
+            ),
+            'ListMembers': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListMembers,
+                    request_deserializer=tracker__client_dot___proto_dot_tracker__pb2.ListMembersRequest.FromString,
+                    response_serializer=tracker__client_dot___proto_dot_tracker__pb2.ListMembersResponse.SerializeToString,
+            ),
+    }
+    generic_handler = grpc.method_handlers_generic_handler(
+            'tracker.v1.AdminService', rpc_method_handlers)
+    server.add_generic_rpc_handlers((generic_handler,))
+    server.add_registered_method_handlers('tracker.v1.AdminService', rpc_method_handlers)
+
+
+ # This class is part of an EXPERIMENTAL API.
+class AdminService:
+    """---------------------------------------------------------------------------------------------
+    Users, tokens and members (the same operations as `tracker admin`, over the wire)
+
+    """
+
+    @staticmethod
+    def WhoAmI(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tracker.v1.AdminService/WhoAmI',
+            tracker__client_dot___proto_dot_tracker__pb2.WhoAmIRequest.SerializeToString,
+            tracker__client_dot___proto_dot_tracker__pb2.WhoAmIResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateUser(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tracker.v1.AdminService/CreateUser',
+            tracker__client_dot___proto_dot_tracker__pb2.CreateUserRequest.SerializeToString,
+            tracker__client_dot___proto_dot_tracker__pb2.CreateUserResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateToken(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tracker.v1.AdminService/CreateToken',
+            tracker__client_dot___proto_dot_tracker__pb2.CreateTokenRequest.SerializeToString,
+            tracker__client_dot___proto_dot_tracker__pb2.CreateTokenResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListTokens(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tracker.v1.AdminService/ListTokens',
+            tracker__client_dot___proto_dot_tracker__pb2.ListTokensRequest.SerializeToString,
+            tracker__client_dot___proto_dot_tracker__pb2.ListTokensResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RevokeToken(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tracker.v1.AdminService/RevokeToken',
+            tracker__client_dot___proto_dot_tracker__pb2.RevokeTokenRequest.SerializeToString,
+            tracker__client_dot___proto_dot_tracker__pb2.RevokeTokenResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateProject(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tracker.v1.AdminService/CreateProject',
+            tracker__client_dot___proto_dot_tracker__pb2.CreateProjectRequest.SerializeToString,
+            tracker__client_dot___proto_dot_tracker__pb2.CreateProjectResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetMember(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tracker.v1.AdminService/SetMember',
+            tracker__client_dot___proto_dot_tracker__pb2.SetMemberRequest.SerializeToString,
+            tracker__client_dot___proto_dot_tracker__pb2.SetMemberResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RemoveMember(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tracker.v1.AdminService/RemoveMember',
+            tracker__client_dot___proto_dot_tracker__pb2.RemoveMemberRequest.SerializeToString,
+            tracker__client_dot___proto_dot_tracker__pb2.RemoveMemberResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListMembers(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tracker.v1.AdminService/ListMembers',
+            tracker__client_dot___proto_dot_tracker__pb2.ListMembersRequest.SerializeToString,
+            tracker__client_dot___proto_dot_tracker__pb2.ListMembersResponse.FromString,
             options,
             channel_credentials,
             insecure,

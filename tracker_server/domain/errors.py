@@ -21,3 +21,11 @@ class FailedPrecondition(DomainError):
 
 class Unavailable(DomainError):
     """Temporarily unable to serve (shutting down, database unreachable): the client should retry."""
+
+
+class Unauthenticated(DomainError):
+    """No valid credentials: a missing, malformed, unknown, expired or revoked token."""
+
+
+class PermissionDenied(DomainError):
+    """Valid credentials without the role the call needs."""

@@ -25,6 +25,7 @@ class RunInfo:
     created_at: dt.datetime
     finished_at: dt.datetime | None
     custom_scalars: str | None = None
+    created_by: str = ""  # the creating user's name; empty when unknown
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,8 @@ query brings it up to date with what changed since it last looked (``updated_at`
 back a few seconds further so a transaction that committed late, or a writer whose clock is a
 little behind, is not missed; a full reload every few minutes bounds any drift. Snapshots are
 replaced, never mutated, so queries need no locks. It is soft state: a new process, or another
-server, builds its own from the database.
+server, builds its own from the database. Deleted runs leave no trace to look for, so a refresh
+that ends with a different number of runs than the project has reloads it in full.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from sqlalchemy import Connection
 from tracker_server.domain.compare_types import MetricValue
 from tracker_server.domain.model import HParamValue
 from tracker_server.store import compare as store
+from tracker_server.store import runs as run_store
 
 OVERLAP = dt.timedelta(seconds=5)
 FULL_RELOAD_SECONDS = 300.0
@@ -126,15 +128,18 @@ def refresh(index: ProjectIndex, conn: Connection) -> ProjectIndex:
     cleared = _lost_metrics(index, row_of, [r.id for r in runs], of_runs)
     changed_summaries = [s for s in (*summaries, *of_runs) if _summary_changed(index, row_of, s)]
     if not changed and not changed_summaries and not cleared:
-        return _stamped(index, checked_at=checked, same=True)
-    updated = _apply(
-        index,
-        sorted(changed, key=lambda r: (r.created_at, r.id)),
-        hparams,
-        changed_summaries,
-        cleared=cleared,
-    )
-    return _stamped(updated, checked_at=checked)
+        updated = index
+    else:
+        updated = _apply(
+            index,
+            sorted(changed, key=lambda r: (r.created_at, r.id)),
+            hparams,
+            changed_summaries,
+            cleared=cleared,
+        )
+    if updated.size != run_store.run_count(conn, index.project_id):
+        return load(conn, index.project_id)  # runs were deleted (by this server or another one)
+    return _stamped(updated, checked_at=checked, same=updated is index)
 
 
 def _lost_metrics(

@@ -37,9 +37,16 @@ class CreatedRun:
 
 
 def create_or_resume(
-    db: Database, *, project: str, name: str, hparams: Mapping[str, HParamValue]
+    db: Database,
+    *,
+    project: str,
+    name: str,
+    hparams: Mapping[str, HParamValue],
+    creator: int | None = None,
 ) -> CreatedRun:
-    """Create run ``name`` in ``project`` (creating the project on first use) or resume it.
+    """Create run ``name`` in ``project`` or resume it. A new run records user ``creator``; a
+    missing project is created with ``creator`` as its admin (authorization lets only server
+    admins reach that far with a project they have no role in).
 
     A resumed run is RUNNING again; ``hparams`` are merged into its own in either case.
     """
@@ -48,7 +55,7 @@ def create_or_resume(
     check_hparams("hparams", hparams)
     now = dt.datetime.now(dt.UTC)
     with db.write() as conn:
-        project_id = store.project_id(conn, project, create_at=now)
+        project_id = store.project_id(conn, project, create_at=now, owner=creator)
         assert project_id is not None
         run_id = store.find_run_id(conn, project_id, name)
         resumed = run_id is not None
@@ -56,7 +63,13 @@ def create_or_resume(
             run_id = new_run_id()
             key = group_key(hparams)
             if not store.insert_run(
-                conn, run_id=run_id, project=project_id, name=name, group_key=key, now=now
+                conn,
+                run_id=run_id,
+                project=project_id,
+                name=name,
+                group_key=key,
+                now=now,
+                created_by=creator,
             ):
                 run_id = store.find_run_id(conn, project_id, name)  # created concurrently: resume it
                 resumed = True
@@ -100,6 +113,14 @@ def finish(db: Database, run_id: str, status: str) -> RunInfo:
     return run
 
 
+def delete(db: Database, run_id: str) -> None:
+    """Delete a run and everything logged to it."""
+    check_run_id(run_id)
+    with db.write() as conn:
+        if not store.delete_run(conn, run_id):
+            raise NotFound(f"run {run_id!r} does not exist")
+
+
 def get(db: Database, run_id: str) -> RunInfo:
     check_run_id(run_id)
     with db.read() as conn:
@@ -131,11 +152,14 @@ def list_runs(db: Database, project: str, *, size: int, token: str) -> Page[RunI
     return Page(runs, next_token)
 
 
-def list_projects(db: Database, *, size: int, token: str) -> Page[ProjectInfo]:
+def list_projects(db: Database, *, size: int, token: str, member: int | None = None) -> Page[ProjectInfo]:
+    """A page of projects by name: every project, or with ``member`` those that user belongs to."""
     limit = page_size(size)
     key = decode_token(token, 1)
     with db.read() as conn:
-        projects = store.list_projects(conn, after=str(key[0]) if key else None, limit=limit + 1)
+        projects = store.list_projects(
+            conn, after=str(key[0]) if key else None, limit=limit + 1, member=member
+        )
     more = len(projects) > limit
     projects = projects[:limit]
     return Page(projects, encode_token(projects[-1].name) if more else "")

@@ -19,6 +19,7 @@ from tracker_server.domain.validation import check_name
 from tracker_server.store import users as store
 from tracker_server.store.engine import Database
 
+LOCAL_USER = "local"
 TOKEN_PREFIX = "trk_"  # noqa: S105 (a prefix, not a secret)
 _TOKEN_SHAPE = re.compile(r"trk_[A-Za-z0-9_-]{43}")
 _DURATION = re.compile(r"(\d+)([hdw])")
@@ -45,12 +46,13 @@ class TokenInfo:
 
 @dataclass(frozen=True, slots=True)
 class Principal:
-    """Who a valid token speaks for."""
+    """Who a call speaks for: a valid token's user, or the local user on a server without
+    authentication (``token_id`` None)."""
 
     user_id: int
     user: str
     is_admin: bool
-    token_id: int
+    token_id: int | None
 
 
 def hash_secret(token: str) -> str:
@@ -112,6 +114,31 @@ def revoke_token(db: Database, token_id: int) -> None:
     with db.write() as conn:
         if not store.revoke_token(conn, token_id, now=dt.datetime.now(dt.UTC)):
             raise NotFound(f"no token with id {token_id}; `tracker admin token list` shows them")
+
+
+def local_principal(db: Database) -> Principal:
+    """The local user (a server admin, created by revision 0002) that every call of a server
+    without authentication speaks for; created again should it have been removed."""
+    with db.write() as conn:
+        found = store.find_user(conn, LOCAL_USER)
+        if found is None:
+            store.insert_user(conn, name=LOCAL_USER, is_admin=True, now=dt.datetime.now(dt.UTC))
+            found = store.find_user(conn, LOCAL_USER)
+    assert found is not None
+    return Principal(user_id=found.id, user=found.name, is_admin=True, token_id=None)
+
+
+def still_valid(db: Database, principal: Principal) -> bool:
+    """Whether the token a principal authenticated with is still neither revoked nor expired."""
+    if principal.token_id is None:
+        return True
+    with db.read() as conn:
+        return store.token_is_active(conn, principal.token_id, dt.datetime.now(dt.UTC))
+
+
+def active_token_count(db: Database) -> int:
+    with db.read() as conn:
+        return store.active_token_count(conn, dt.datetime.now(dt.UTC))
 
 
 def authenticate(db: Database, token: str) -> Principal | None:

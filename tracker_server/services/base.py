@@ -14,6 +14,7 @@ from google.protobuf.message import DecodeError
 
 from tracker_client._proto import tracker_pb2 as pb
 from tracker_server.domain.errors import InvalidArgument
+from tracker_server.services.auth import Gate, Rule, rule_for
 
 T = TypeVar("T")
 
@@ -44,12 +45,15 @@ def register(
     server: grpc.aio.Server,
     service: str,
     servicer: object,
+    gate: Gate,
     messages: dict[str, tuple[type[Any], type[Any]]] | None = None,
 ) -> None:
     """Register ``servicer``'s methods for ``service`` as the descriptor declares them.
 
     ``messages`` overrides (request, response) classes for a method, to use the wire-identical
-    ``*Bytes`` views. A method the servicer does not implement fails here, at start-up.
+    ``*Bytes`` views. A method the servicer does not implement, or whose access rule is missing,
+    fails here, at start-up. Every request message is authorized by ``gate`` before the servicer
+    sees it.
 
     Requests arrive as bytes and are parsed here, in the handler, rather than by gRPC: a request
     that is not a valid protobuf message of its type is then INVALID_ARGUMENT naming the type
@@ -62,7 +66,7 @@ def register(
             message_factory.GetMessageClass(method.input_type),
             message_factory.GetMessageClass(method.output_type),
         )
-        parse = _parser(request_cls, method.input_type.full_name)
+        parse = _checked(_parser(request_cls, method.input_type.full_name), gate, rule_for(method))
         behavior = getattr(servicer, method.name)
         wrap, make = _HANDLERS[(method.client_streaming, method.server_streaming)]
         handlers[method.name] = make(
@@ -73,10 +77,21 @@ def register(
     server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(descriptor.full_name, handlers),))
 
 
-Parse = Callable[[bytes, int], Any]
+Parse = Callable[[bytes, int], Awaitable[Any]]
 
 
-def _parser(request_cls: type[Any], declared: str) -> Parse:
+def _checked(parse: Callable[[bytes, int], Any], gate: Gate, rule: Rule) -> Parse:
+    """``parse`` followed by authorization of the parsed request."""
+
+    async def checked(raw: bytes, n: int) -> Any:
+        request = parse(raw, n)
+        await gate.check(rule, request, n)
+        return request
+
+    return checked
+
+
+def _parser(request_cls: type[Any], declared: str) -> Callable[[bytes, int], Any]:
     """``parse(raw, n)``: the message, or InvalidArgument naming the declared type (and, for the
     n-th message of a client stream, n >= 1, its place in the stream)."""
     from_string = request_cls.FromString
@@ -96,7 +111,7 @@ def _parser(request_cls: type[Any], declared: str) -> Parse:
 
 def _unary_unary(behavior: Callable[..., Awaitable[Any]], parse: Parse) -> Callable[..., Awaitable[Any]]:
     async def handler(raw: bytes, context: grpc.aio.ServicerContext) -> Any:
-        return await behavior(parse(raw, 0), context)
+        return await behavior(await parse(raw, 0), context)
 
     return handler
 
@@ -105,7 +120,7 @@ def _unary_stream(
     behavior: Callable[..., AsyncIterator[Any]], parse: Parse
 ) -> Callable[..., AsyncIterator[Any]]:
     async def handler(raw: bytes, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
-        async for response in behavior(parse(raw, 0), context):
+        async for response in behavior(await parse(raw, 0), context):
             yield response
 
     return handler
@@ -115,7 +130,7 @@ async def _parsed(requests: AsyncIterator[bytes], parse: Parse) -> AsyncIterator
     n = 0
     async for raw in requests:
         n += 1
-        yield parse(raw, n)
+        yield await parse(raw, n)
 
 
 def _stream_unary(behavior: Callable[..., Awaitable[Any]], parse: Parse) -> Callable[..., Awaitable[Any]]:

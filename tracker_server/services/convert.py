@@ -42,7 +42,7 @@ KIND_TO_PROTO = {
 }
 
 
-def _timestamp(value: dt.datetime) -> Timestamp:
+def timestamp(value: dt.datetime) -> Timestamp:
     stamp = Timestamp()
     stamp.FromDatetime(value)
     return stamp
@@ -64,17 +64,18 @@ def run_to_proto(run: RunInfo) -> pb.Run:
         name=run.name,
         status=STATUS_TO_PROTO[run.status],
         hparams={name: to_proto(value) for name, value in run.hparams.items()},
-        created_at=_timestamp(run.created_at),
+        created_at=timestamp(run.created_at),
         custom_scalars=run.custom_scalars or "",
+        created_by=run.created_by,
     )
     if run.finished_at is not None:
-        message.finished_at.CopyFrom(_timestamp(run.finished_at))
+        message.finished_at.CopyFrom(timestamp(run.finished_at))
     return message
 
 
 def project_to_proto(project: ProjectInfo) -> pb.Project:
     return pb.Project(
-        name=project.name, created_at=_timestamp(project.created_at), run_count=project.run_count
+        name=project.name, created_at=timestamp(project.created_at), run_count=project.run_count
     )
 
 

@@ -7,6 +7,7 @@ import grpc
 from tracker_client._proto import tracker_pb2 as pb
 from tracker_server.domain import ingest, runs
 from tracker_server.domain.errors import InvalidArgument
+from tracker_server.services.auth import current_principal
 from tracker_server.services.base import Blocking
 from tracker_server.services.convert import (
     STATUS_FROM_PROTO,
@@ -31,6 +32,7 @@ class RunService:
             project=request.project,
             name=request.name,
             hparams=hparams_from_proto("hparams", request.hparams),
+            creator=current_principal().user_id,
         )
         return pb.CreateRunResponse(
             run=run_to_proto(created.run), resumed=created.resumed, next_step=created.next_step
@@ -67,6 +69,12 @@ class RunService:
         removed = await self._blocking(ingest.purge_steps, self._db, request.run_id, request.from_step)
         return pb.PurgeStepsResponse(removed=removed)
 
+    async def DeleteRun(
+        self, request: pb.DeleteRunRequest, context: grpc.aio.ServicerContext
+    ) -> pb.DeleteRunResponse:
+        await self._blocking(runs.delete, self._db, request.run_id)
+        return pb.DeleteRunResponse()
+
     async def GetRun(self, request: pb.GetRunRequest, context: grpc.aio.ServicerContext) -> pb.GetRunResponse:
         run = await self._blocking(runs.get, self._db, request.run_id)
         return pb.GetRunResponse(run=run_to_proto(run))
@@ -84,8 +92,13 @@ class RunService:
     async def ListProjects(
         self, request: pb.ListProjectsRequest, context: grpc.aio.ServicerContext
     ) -> pb.ListProjectsResponse:
+        principal = current_principal()
         page = await self._blocking(
-            runs.list_projects, self._db, size=request.page_size, token=request.page_token
+            runs.list_projects,
+            self._db,
+            size=request.page_size,
+            token=request.page_token,
+            member=None if principal.is_admin else principal.user_id,
         )
         return pb.ListProjectsResponse(
             projects=[project_to_proto(p) for p in page.items], next_page_token=page.next_token

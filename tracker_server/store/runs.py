@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, or_, select, update
+from sqlalchemy import Connection, and_, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from tracker_client.validation import MAX_STEP
@@ -17,9 +17,11 @@ from tracker_server.store.schema import (
     MetricSummary,
     PrCurveRow,
     Project,
+    ProjectMember,
     Run,
     Series,
     TextRow,
+    User,
 )
 
 
@@ -39,14 +41,24 @@ def by_codepoint(conn: Connection, column: Any) -> Any:
     return column.collate("C") if conn.dialect.name == "postgresql" else column
 
 
-def project_id(conn: Connection, name: str, *, create_at: dt.datetime | None = None) -> int | None:
-    """The id of project ``name``; created (race-free) when ``create_at`` is given and it is missing."""
+def project_id(
+    conn: Connection, name: str, *, create_at: dt.datetime | None = None, owner: int | None = None
+) -> int | None:
+    """The id of project ``name``; created (race-free) when ``create_at`` is given and it is
+    missing, with user ``owner`` (if given) as its admin."""
     found = conn.scalar(select(Project.id).where(Project.name == name))
     if found is not None or create_at is None:
         return found
-    conn.execute(
-        insert_ignore(conn, Project).values(name=name, created_at=create_at).on_conflict_do_nothing()
+    created = conn.scalar(
+        insert_ignore(conn, Project)
+        .values(name=name, created_at=create_at)
+        .on_conflict_do_nothing()
+        .returning(Project.id)
     )
+    if created is not None and owner is not None:
+        conn.execute(
+            insert_ignore(conn, ProjectMember).values(project_id=created, user_id=owner, role="admin")
+        )
     return conn.scalar(select(Project.id).where(Project.name == name))
 
 
@@ -55,7 +67,14 @@ def find_run_id(conn: Connection, project: int, name: str) -> str | None:
 
 
 def insert_run(
-    conn: Connection, *, run_id: str, project: int, name: str, group_key: str, now: dt.datetime
+    conn: Connection,
+    *,
+    run_id: str,
+    project: int,
+    name: str,
+    group_key: str,
+    now: dt.datetime,
+    created_by: int | None = None,
 ) -> bool:
     """Insert a running run; False when (project, name) was taken concurrently."""
     result = conn.execute(
@@ -69,6 +88,7 @@ def insert_run(
             created_at=now,
             updated_at=now,
             finished_at=None,
+            created_by=created_by,
         )
         .on_conflict_do_nothing()
         .returning(Run.id)
@@ -171,7 +191,17 @@ _RUN_COLUMNS = (
     Run.created_at,
     Run.finished_at,
     Run.custom_scalars,
+    User.name.label("created_by"),
 )
+
+
+def _select_runs() -> Any:
+    """Runs with their project's name and their creator's (empty when unknown)."""
+    return (
+        select(*_RUN_COLUMNS)
+        .join(Project, Project.id == Run.project_id)
+        .outerjoin(User, User.id == Run.created_by)
+    )
 
 
 def _run_infos(conn: Connection, rows: Sequence[Any]) -> list[RunInfo]:
@@ -186,15 +216,14 @@ def _run_infos(conn: Connection, rows: Sequence[Any]) -> list[RunInfo]:
             created_at=r.created_at,
             finished_at=r.finished_at,
             custom_scalars=r.custom_scalars,
+            created_by=r.created_by or "",
         )
         for r in rows
     ]
 
 
 def get_run(conn: Connection, run_id: str) -> RunInfo | None:
-    row = conn.execute(
-        select(*_RUN_COLUMNS).join(Project, Project.id == Run.project_id).where(Run.id == run_id)
-    ).one_or_none()
+    row = conn.execute(_select_runs().where(Run.id == run_id)).one_or_none()
     return _run_infos(conn, [row])[0] if row is not None else None
 
 
@@ -202,23 +231,24 @@ def list_runs(
     conn: Connection, project: int, *, after: tuple[dt.datetime, str] | None, limit: int
 ) -> list[RunInfo]:
     """Runs of a project ordered by (created_at, id), starting after the given key."""
-    query = (
-        select(*_RUN_COLUMNS)
-        .join(Project, Project.id == Run.project_id)
-        .where(Run.project_id == project)
-        .order_by(Run.created_at, Run.id)
-        .limit(limit)
-    )
+    query = _select_runs().where(Run.project_id == project).order_by(Run.created_at, Run.id).limit(limit)
     if after is not None:
         created, run_id = after
         query = query.where(or_(Run.created_at > created, and_(Run.created_at == created, Run.id > run_id)))
     return _run_infos(conn, conn.execute(query).all())
 
 
-def list_projects(conn: Connection, *, after: str | None, limit: int) -> list[ProjectInfo]:
+def list_projects(
+    conn: Connection, *, after: str | None, limit: int, member: int | None = None
+) -> list[ProjectInfo]:
+    """Projects by name; with ``member``, only those that user has a role in."""
     run_count = select(func.count(Run.id)).where(Run.project_id == Project.id).scalar_subquery()
     name = by_codepoint(conn, Project.name)
     query = select(Project.name, Project.created_at, run_count.label("run_count")).order_by(name)
+    if member is not None:
+        query = query.join(
+            ProjectMember, (ProjectMember.project_id == Project.id) & (ProjectMember.user_id == member)
+        )
     if after is not None:
         query = query.where(name > after)
     return [
@@ -243,3 +273,14 @@ def next_step(conn: Connection, run_id: str) -> int:
         if step is not None and (largest is None or step > largest):
             largest = step
     return 0 if largest is None else min(int(largest) + 1, MAX_STEP)  # a run at 2**63-1 cannot go further
+
+
+def delete_run(conn: Connection, run_id: str) -> bool:
+    """Delete a run; its hyperparameters, series and everything in them go with it (ON DELETE
+    CASCADE). False when there is no such run."""
+    deleted = conn.execute(delete(Run).where(Run.id == run_id).returning(Run.id)).first()
+    return deleted is not None
+
+
+def run_count(conn: Connection, project: int) -> int:
+    return int(conn.scalar(select(func.count()).select_from(Run).where(Run.project_id == project)) or 0)

@@ -134,6 +134,8 @@ class Run(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     custom_scalars: Mapped[str | None] = mapped_column(Text)
+    # users.id of the creator; not a foreign key (see revision 0003): users are never deleted.
+    created_by: Mapped[int | None] = mapped_column(Id64)
 
 
 class HParam(Base):

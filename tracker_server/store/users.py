@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Connection, delete, func, select, update
 
 from tracker_server.store.runs import insert_ignore
-from tracker_server.store.schema import ApiToken, ProjectMember, User
+from tracker_server.store.schema import ApiToken, Project, ProjectMember, Run, User
 
 
 def insert_user(conn: Connection, *, name: str, is_admin: bool, now: dt.datetime) -> int | None:
@@ -132,6 +132,57 @@ def admins_left(conn: Connection, project_id: int) -> int:
             select(func.count())
             .select_from(ProjectMember)
             .where(ProjectMember.project_id == project_id, ProjectMember.role == "admin")
+        )
+        or 0
+    )
+
+
+def role_in_project(conn: Connection, user_id: int, project: str) -> str | None:
+    """The user's role in the project named ``project``; None when not a member (or no such project)."""
+    role = conn.scalar(
+        select(ProjectMember.role)
+        .join(Project, Project.id == ProjectMember.project_id)
+        .where(Project.name == project, ProjectMember.user_id == user_id)
+    )
+    return None if role is None else str(role)
+
+
+def roles_for_runs(
+    conn: Connection, user_id: int, run_ids: Sequence[str]
+) -> list[tuple[str, str, str | None]]:
+    """(run id, project name, the user's role there or None) for each of ``run_ids`` that exists."""
+    rows = conn.execute(
+        select(Run.id, Project.name, ProjectMember.role)
+        .join(Project, Project.id == Run.project_id)
+        .outerjoin(
+            ProjectMember,
+            (ProjectMember.project_id == Run.project_id) & (ProjectMember.user_id == user_id),
+        )
+        .where(Run.id.in_(run_ids))
+    )
+    return [(row[0], row[1], row[2]) for row in rows]
+
+
+def token_is_active(conn: Connection, token_id: int, now: dt.datetime) -> bool:
+    """Whether token ``token_id`` is neither revoked nor expired at ``now``."""
+    found = conn.scalar(
+        select(ApiToken.id).where(
+            ApiToken.id == token_id,
+            ApiToken.revoked_at.is_(None),
+            (ApiToken.expires_at.is_(None)) | (ApiToken.expires_at > now),
+        )
+    )
+    return found is not None
+
+
+def active_token_count(conn: Connection, now: dt.datetime) -> int:
+    return int(
+        conn.scalar(
+            select(func.count())
+            .select_from(ApiToken)
+            .where(
+                ApiToken.revoked_at.is_(None), (ApiToken.expires_at.is_(None)) | (ApiToken.expires_at > now)
+            )
         )
         or 0
     )
