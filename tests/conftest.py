@@ -9,7 +9,9 @@ own database, cloned from a template migrated once per session.
 from __future__ import annotations
 
 import itertools
+import logging
 import os
+import re
 import shutil
 import uuid
 from collections.abc import Iterator
@@ -40,6 +42,37 @@ def pytest_report_header() -> str:
     url = os.environ.get(PG_ENV)
     shown = make_url(url).render_as_string(hide_password=True) if url else "not set: PostgreSQL tests skip"
     return f"{PG_ENV}: {shown}"
+
+
+TOKEN_SHAPE = re.compile(r"trk_[A-Za-z0-9_-]{43}")
+
+
+class TokenScan(logging.Handler):
+    """Keeps every formatted log line (message, arguments, traceback) that holds a token."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.leaks: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        line = logging.Formatter("%(name)s %(levelname)s %(message)s").format(record)
+        if TOKEN_SHAPE.search(line):
+            self.leaks.append(line)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_token_in_any_server_log() -> Iterator[None]:
+    """Every log line of every in-process server, at every level, for the whole suite, searched for
+    anything shaped like an API token; one found fails the session."""
+    scan = TokenScan()
+    root, ours = logging.getLogger(), logging.getLogger("tracker")
+    level = ours.level
+    ours.setLevel(logging.DEBUG)
+    root.addHandler(scan)
+    yield
+    root.removeHandler(scan)
+    ours.setLevel(level)
+    assert not scan.leaks, f"API tokens appeared in log lines: {scan.leaks[:3]}"
 
 
 @pytest.fixture(autouse=True)

@@ -101,6 +101,16 @@ class Api:
         conn = self._connection
         return run_record(conn.call(conn.runs.GetRun, pb.GetRunRequest(run_id=run_id)).run)
 
+    def delete_run(self, run_id: str) -> None:
+        """Delete a run and everything logged to it (needs the project's admin role)."""
+        conn = self._connection
+        conn.call(conn.runs.DeleteRun, pb.DeleteRunRequest(run_id=run_id))
+
+    def whoami(self) -> str:
+        """The user name this client's token speaks for ("local" on a server without authentication)."""
+        conn = self._connection
+        return str(conn.call(conn.admin.WhoAmI, pb.WhoAmIRequest()).user)
+
     def tags(self, run_id: str) -> list[TagRecord]:
         """The run's tags, scalar tags first, each with its summary (count, last, min, max)."""
         request = pb.ListTagsRequest(run_id=run_id, page_size=10_000)

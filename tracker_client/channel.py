@@ -98,6 +98,7 @@ class Connection:
         self.reads = pb_grpc.ReadServiceStub(self.channel)  # type: ignore[no-untyped-call]
         self.ingest = pb_grpc.IngestServiceStub(self.channel)  # type: ignore[no-untyped-call]
         self.compare = pb_grpc.CompareServiceStub(self.channel)  # type: ignore[no-untyped-call]
+        self.admin = pb_grpc.AdminServiceStub(self.channel)  # type: ignore[no-untyped-call]
         self.write_stream = self.channel.stream_stream(
             method_path("IngestService", "Write"),
             request_serializer=None,  # requests are already serialised WriteBatchBytes

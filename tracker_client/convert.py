@@ -72,6 +72,7 @@ def run_record(run: pb.Run) -> RunRecord:
         created_at=created,
         finished_at=_time(run.finished_at, run.HasField("finished_at")),
         custom_scalars=json.loads(run.custom_scalars) if run.custom_scalars else None,
+        created_by=run.created_by,
     )
 
 

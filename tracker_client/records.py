@@ -26,6 +26,7 @@ class RunRecord:
     created_at: dt.datetime
     finished_at: dt.datetime | None
     custom_scalars: dict[str, Any] | None = None
+    created_by: str = ""  # the user whose token created the run ("local" without authentication)
 
 
 @dataclass(frozen=True, slots=True)

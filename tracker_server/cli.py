@@ -27,7 +27,7 @@ def _settings_options(parser: argparse.ArgumentParser, fields: Sequence[str]) ->
     for name in fields:
         info = ServerSettings.model_fields[name]
         extra: dict[str, Any] = info.json_schema_extra  # type: ignore[assignment]
-        default = "a SQLite file in your data directory" if name == "database_url" else info.default
+        default = extra.get("default", info.default)
         parser.add_argument(
             extra["flag"],
             dest=name,
@@ -46,7 +46,12 @@ def _load_settings(args: argparse.Namespace, fields: Sequence[str]) -> Any:
     try:
         return ServerSettings(**overrides)
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        problems = "; ".join(
+            f"{'.'.join(map(str, e['loc']))}: {e['msg']}"
+            if e["loc"]
+            else str(e["msg"]).removeprefix("Value error, ")
+            for e in exc.errors()
+        )
         raise SystemExit(f"tracker: invalid setting: {problems}") from None
 
 
@@ -60,6 +65,7 @@ SERVER_FIELDS = (
     "shutdown_grace",
     "tls_cert",
     "tls_key",
+    "auth",
     "log_level",
 )
 
@@ -104,7 +110,8 @@ def cmd_server(args: argparse.Namespace) -> int:
 
     def ready(running: Any) -> None:
         print(
-            f"Tracker server listening on {settings.host}:{running.port}{' (TLS)' if tls else ''}\n"
+            f"Tracker server listening on {settings.host}:{running.port}{' (TLS)' if tls else ''}, "
+            f"{'API tokens required' if settings.resolved_auth == 'token' else 'no authentication'}\n"
             f"Log to it: tracker.init(project=..., server='{settings.host}:{running.port}') "
             f"or TRACKER_SERVER={settings.host}:{running.port}\nStop with Ctrl-C.",
             flush=True,
@@ -120,6 +127,7 @@ def cmd_server(args: argparse.Namespace) -> int:
                 ready=ready,
                 tls=tls,
                 check_interval=settings.db_check_interval,
+                auth=settings.resolved_auth,
             )
         )
     except OSError as exc:
@@ -175,13 +183,14 @@ def cmd_runs(args: argparse.Namespace) -> int:
                 break
     hparam_names = sorted({name for r in runs for name in r.hparams})
     tags = sorted({tag for values in metrics.values() for tag in values})
-    headers = ["id", "name", "status", "created (UTC)", *hparam_names, *tags]
+    headers = ["id", "name", "status", "created (UTC)", "created by", *hparam_names, *tags]
     rows = [
         [
             r.id,
             r.name,
             r.status,
             r.created_at.strftime("%Y-%m-%d %H:%M:%S"),
+            r.created_by,
             *(r.hparams.get(h) for h in hparam_names),
             *(metrics.get(r.id, {}).get(t) for t in tags),
         ]

@@ -5,13 +5,25 @@ Each field's description is its ``--help`` text; ``flag`` names its command-line
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from tracker_client.config import data_dir
 from tracker_server.store.engine import DEFAULT_CONNECT_TIMEOUT
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` (an address or name) is reachable from this machine only."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def default_database_url() -> str:
@@ -25,7 +37,12 @@ class ServerSettings(BaseSettings):
         None,
         description="Database URL: postgresql+psycopg://USER:PASSWORD@HOST:5432/DB for a team server, or "
         "sqlite:///PATH. Default: a SQLite file in your data directory (the path is printed at start).",
-        json_schema_extra={"flag": "--db", "metavar": "URL", "env": "TRACKER_DATABASE_URL"},
+        json_schema_extra={
+            "flag": "--db",
+            "metavar": "URL",
+            "env": "TRACKER_DATABASE_URL",
+            "default": "a SQLite file in your data directory",
+        },
     )
     host: str = Field(
         "127.0.0.1",
@@ -88,6 +105,18 @@ class ServerSettings(BaseSettings):
         description="PEM private key of --tls-cert.",
         json_schema_extra={"flag": "--tls-key", "metavar": "PATH", "env": "TRACKER_TLS_KEY"},
     )
+    auth: Literal["token", "none"] | None = Field(
+        None,
+        description="How callers authenticate. token: every call needs an API token (TRACKER_TOKEN on the "
+        "client; `tracker admin token create` makes one). none: every call acts as the local user, for one "
+        "person on one machine, and is refused on any address but loopback.",
+        json_schema_extra={
+            "flag": "--auth",
+            "metavar": "token|none",
+            "env": "TRACKER_AUTH",
+            "default": "token, or none when --host is a loopback address",
+        },
+    )
     log_level: str = Field(
         "INFO",
         description="Log level: DEBUG, INFO, WARNING or ERROR.",
@@ -99,6 +128,24 @@ class ServerSettings(BaseSettings):
         if (self.tls_cert is None) != (self.tls_key is None):
             raise ValueError("--tls-cert and --tls-key go together: give both, or neither for plaintext")
         return self
+
+    @model_validator(mode="after")
+    def _no_open_server(self) -> ServerSettings:
+        if self.auth == "none" and not is_loopback(self.host):
+            raise ValueError(
+                f"--auth none is refused on {self.host}: anyone who reaches that address could read and "
+                "write every project. Serve with tokens instead (the default there): create an admin "
+                "with `tracker admin user create NAME --admin`, a token with `tracker admin token create "
+                "NAME`, and give it to clients as TRACKER_TOKEN; or listen on 127.0.0.1 only"
+            )
+        return self
+
+    @property
+    def resolved_auth(self) -> Literal["token", "none"]:
+        """--auth as given, else token, except on a loopback address (a single user's machine)."""
+        if self.auth is not None:
+            return self.auth
+        return "none" if is_loopback(self.host) else "token"
 
     def tls_credentials(self) -> tuple[bytes, bytes] | None:
         """(private key, certificate chain) read from the files, or None without TLS."""

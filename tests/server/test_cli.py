@@ -103,8 +103,8 @@ def test_runs_command_lists_a_project_with_hparams_and_final_metrics(address: st
     result = run_cli("runs", "--project", "listing", "--server", address, "--format", "csv")
     assert result.returncode == 0, result.stderr
     header, row = result.stdout.splitlines()
-    assert header == "id,name,status,created (UTC),lr,val/acc"
-    assert row.startswith(f"{run.id},first,finished,") and row.endswith(",0.5,0.75")
+    assert header == "id,name,status,created (UTC),created by,lr,val/acc"
+    assert row.startswith(f"{run.id},first,finished,") and row.endswith(",local,0.5,0.75")
     table = run_cli("runs", "--project", "listing", "--server", address)
     assert "first" in table.stdout and "0.75" in table.stdout
     missing = run_cli("runs", "--project", "nope", "--server", address)
