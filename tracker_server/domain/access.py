@@ -50,27 +50,36 @@ def authorize(
     db: Database, principal: Principal, action: Action, target: Target, *, recheck_token: bool = False
 ) -> None:
     """Return if ``principal`` may do ``action`` on ``target``; raise PermissionDenied (or
-    Unauthenticated for a token revoked since the call began)."""
-    if recheck_token and principal.token_id is not None:
-        with db.read() as conn:
-            if not store.token_is_active(conn, principal.token_id, dt.datetime.now(dt.UTC)):
-                raise Unauthenticated(REVOKED)
-    if principal.is_admin or action is Action.SIGNED_IN:
-        return
-    if action is Action.SERVER_ADMIN:
+    Unauthenticated when ``recheck_token`` finds its token revoked or expired since the call began).
+    One read transaction, at most two indexed lookups."""
+    needs_role = not principal.is_admin and action in _VERB
+    if action is Action.SERVER_ADMIN and not principal.is_admin:
         raise PermissionDenied(f"only a server admin may do this, and {principal.user!r} is not one")
-    if target.project is not None:
+    if target.project is not None and needs_role:
         check_name("project", target.project)
-        with db.read() as conn:
-            role = store.role_in_project(conn, principal.user_id, target.project)
-        _check_role(principal, action, target.project, role)
+    if needs_role:
+        for run_id in target.run_ids:
+            check_run_id(run_id, target.field)
+    token_id = principal.token_id if recheck_token else None
+    if token_id is None and not needs_role:
         return
-    for run_id in target.run_ids:
-        check_run_id(run_id, target.field)
     with db.read() as conn:
-        found = store.roles_for_runs(conn, principal.user_id, target.run_ids)
-    # Runs that do not exist are left to the call itself (NOT_FOUND, or skipped by a many-run read).
-    for _, project, role in sorted(found, key=lambda row: row[1]):
+        if token_id is not None and not store.token_is_active(conn, token_id, dt.datetime.now(dt.UTC)):
+            raise Unauthenticated(REVOKED)
+        if not needs_role:
+            return
+        if target.project is not None:
+            found = [(target.project, store.role_in_project(conn, principal.user_id, target.project))]
+        else:
+            # Runs that do not exist are left to the call itself (NOT_FOUND, or skipped by a
+            # many-run read).
+            found = sorted(
+                {
+                    (project, role)
+                    for _, project, role in store.roles_for_runs(conn, principal.user_id, target.run_ids)
+                }
+            )
+    for project, role in found:
         _check_role(principal, action, project, role)
 
 
