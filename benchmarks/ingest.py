@@ -34,6 +34,8 @@ import psycopg
 from sqlalchemy.engine import make_url
 
 import tracker_client as tracker
+from tracker_server.domain import members, users
+from tracker_server.store.engine import Database
 
 DEFAULT_SERVER_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
@@ -68,12 +70,13 @@ def scratch_database(server_url: str) -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def server_process(database_url: str) -> Iterator[str]:
-    """`tracker db upgrade` then `tracker server` in a separate process, as a team would run it."""
+def server_process(database_url: str, *, auth: str = "none") -> Iterator[str]:
+    """`tracker db upgrade` then `tracker server --auth AUTH` in a separate process, as a team would
+    run it."""
     cli = [sys.executable, "-m", "tracker_server.cli"]
     subprocess.run([*cli, "db", "upgrade", "--db", database_url], check=True, capture_output=True)
     proc = subprocess.Popen(
-        [*cli, "server", "--db", database_url, "--port", "0", "--log-level", "WARNING"],
+        [*cli, "server", "--db", database_url, "--port", "0", "--log-level", "WARNING", "--auth", auth],
         stdout=subprocess.PIPE,
         text=True,
     )
@@ -131,10 +134,24 @@ def bench_log_cost(address: str) -> dict[str, float]:
     return results
 
 
-def bench_end_to_end(address: str, *, steps: int, tags: int) -> tuple[float, str, float]:
+def writer_token(database_url: str, project: str) -> str:
+    """A token of a user who is not a server admin and administers ``project``: every batch it
+    sends is authorized by a role lookup and a token re-check."""
+    db = Database(database_url, pool_size=1)
+    try:
+        users.create_user(db, "bench-writer")
+        members.create_project(db, project, owner="bench-writer")
+        return users.create_token(db, "bench-writer")[0]
+    finally:
+        db.dispose()
+
+
+def bench_end_to_end(
+    address: str, *, steps: int, tags: int, project: str = "bench", token: str | None = None
+) -> tuple[float, str, float]:
     """Points per second from the first log() to flush() returning; then the read-back time."""
     names = [f"metric/{k}" for k in range(tags)]
-    run = tracker.init(project="bench", name="end-to-end", server=address)
+    run = tracker.init(project=project, name="end-to-end", server=address, token=token)
     log = run.log
     start = time.perf_counter()
     for step in range(steps):
@@ -143,7 +160,7 @@ def bench_end_to_end(address: str, *, steps: int, tags: int) -> tuple[float, str
     run.flush(timeout=3600)
     elapsed = time.perf_counter() - start
     run.finish()
-    with tracker.Api(server=address) as api:
+    with tracker.Api(server=address, token=token) as api:
         reads = []
         for _ in range(3):
             t0 = time.perf_counter()
@@ -225,6 +242,12 @@ def main() -> None:
         log_costs = bench_log_cost(address)
         rate, _run_id, read_seconds = bench_end_to_end(address, steps=args.steps, tags=args.tags)
         reference = bench_copy_reference(database_url, steps=args.steps, tags=args.tags)
+    with scratch_database(server_url) as database_url:
+        token = writer_token(database_url, "bench-auth")
+        with server_process(database_url, auth="token") as address:
+            auth_rate, _, _ = bench_end_to_end(
+                address, steps=args.steps, tags=args.tags, project="bench-auth", token=token
+            )
     with scratch_database(server_url) as mlflow_url:
         mlflow_rate = bench_mlflow_end_to_end(mlflow_url, steps=args.mlflow_steps, tags=args.tags)
 
@@ -238,6 +261,8 @@ def main() -> None:
     for name, ns in log_costs.items():
         print(f"(a) {name:<54} {ns / 1000:>13.2f} µs")
     print(f"(b) {'tracker end to end, first log() to flush() returning':<54} {rate:>10,.0f} pts/s")
+    label = "the same with --auth token, a project admin's token"
+    print(f"(b) {label:<54} {auth_rate:>10,.0f} pts/s")
     if mlflow_rate is not None:
         label = f"MLflow log_batch end to end ({args.mlflow_steps * args.tags:,} points)"
         print(f"(b) {label:<54} {mlflow_rate:>10,.0f} pts/s")

@@ -108,10 +108,17 @@ async def start_server(
     )
     blocking = Blocking(workers=db.pool_size)
     local = await blocking(local_principal, db) if auth == "none" else None
-    if auth == "token" and await blocking(active_token_count, db) == 0:
+    tokens = await blocking(active_token_count, db)
+    if auth == "token" and tokens == 0:
         log.warning(
             "Authentication is on and no API token is active yet: create a user and a token with "
             "`tracker admin user create NAME --admin` and `tracker admin token create NAME`"
+        )
+    if auth == "none" and tokens > 0:
+        log.warning(
+            "Authentication is off although %d API tokens are active: every call acts as the local "
+            "admin. If anyone reaches this server through a proxy, restart it with --auth token",
+            tokens,
         )
     gate = Gate(db, blocking)
     server = grpc.aio.server(
