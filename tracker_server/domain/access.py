@@ -9,7 +9,6 @@ cannot be guessed; an unknown one is NOT_FOUND.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
 
@@ -95,7 +94,3 @@ def _check_role(principal: Principal, action: Action, project: str, role: str | 
         raise PermissionDenied(
             f"{_VERB[action]} project {project!r} needs the {needed} role; {principal.user!r} is a {role}"
         )
-
-
-def run_targets(run_ids: Sequence[str], field: str) -> Target:
-    return Target(run_ids=tuple(dict.fromkeys(run_ids)), field=field)
