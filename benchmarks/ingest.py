@@ -36,6 +36,7 @@ from sqlalchemy.engine import make_url
 import tracker_client as tracker
 from tracker_server.domain import members, users
 from tracker_server.store.engine import Database
+from tracker_server.store.migrate import upgrade
 
 DEFAULT_SERVER_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
@@ -139,6 +140,7 @@ def writer_token(database_url: str, project: str) -> str:
     sends is authorized by a role lookup and a token re-check."""
     db = Database(database_url, pool_size=1)
     try:
+        upgrade(db)
         users.create_user(db, "bench-writer")
         members.create_project(db, project, owner="bench-writer")
         return users.create_token(db, "bench-writer")[0]
