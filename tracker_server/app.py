@@ -13,6 +13,7 @@ import signal
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import grpc
 from grpc_health.v1 import health, health_pb2_grpc
@@ -22,6 +23,8 @@ from tracker_client._proto import tracker_pb2 as pb
 from tracker_server.domain import limits
 from tracker_server.domain.project_index import IndexCache
 from tracker_server.domain.users import active_token_count, local_principal
+from tracker_server.http.app import make_app
+from tracker_server.http.serve import HttpServer
 from tracker_server.services.admin import AdminService
 from tracker_server.services.auth import AuthInterceptor, AuthMode, Gate
 from tracker_server.services.base import Blocking, register
@@ -78,11 +81,18 @@ class RunningServer:
     blocking: Blocking
     db: Database
     watchdog: DatabaseWatchdog
+    http: HttpServer | None = None
+
+    @property
+    def http_port(self) -> int | None:
+        return None if self.http is None else self.http.port
 
     async def stop(self, grace: float) -> None:
         """Refuse new calls, let in-flight batches commit and ack (up to ``grace`` seconds), then
         wait for every database call already started, so nothing is cut half-way."""
         await self.watchdog.stop()
+        if self.http is not None:
+            await self.http.stop()
         self.draining.start()
         await self.health.enter_graceful_shutdown()
         await self.server.stop(grace)
@@ -97,11 +107,15 @@ async def start_server(
     check_interval: float = DEFAULT_CHECK_INTERVAL,
     tls: tuple[bytes, bytes] | None = None,
     auth: AuthMode = "none",
+    http_port: int | None = None,
+    http_tls: tuple[Path, Path] | None = None,
 ) -> RunningServer:
     """Build and start the gRPC server: our services, health kept in step with the database by a
     watchdog checking it every ``check_interval`` seconds, reflection, the error interceptor and
     authentication (``auth`` "token": every call needs an API token; "none": every call is the
-    local user's). With ``tls`` (private key, certificate chain, PEM) it serves only over TLS."""
+    local user's). With ``tls`` (private key, certificate chain, PEM) it serves only over TLS.
+    With ``http_port`` it also serves the JSON API and web UI over HTTP (HTTPS with ``http_tls``,
+    the certificate and key files) on the same host and event loop."""
     health_servicer = health.aio.HealthServicer()
     watchdog = DatabaseWatchdog(
         db, health_servicer, SERVICE_NAMES, interval=check_interval, timeout=db.connect_timeout
@@ -152,7 +166,8 @@ async def start_server(
             "ReadScalarsMany": (pb.ReadScalarsManyRequest, pb.SeriesPageBytes),
         },
     )
-    register(server, "CompareService", CompareService(db, blocking, IndexCache()), gate)
+    cache = IndexCache()
+    register(server, "CompareService", CompareService(db, blocking, cache), gate)
     register(server, "AdminService", AdminService(db, blocking), gate)
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection(
@@ -166,7 +181,12 @@ async def start_server(
     )
     if bound == 0:
         raise OSError(f"cannot listen on {host}:{port} (is another server using the port?)")
+    http = None
+    if http_port is not None:
+        http = HttpServer(make_app(db, blocking, cache, auth=auth, local=local), host, http_port, http_tls)
     await server.start()
+    if http is not None:
+        await http.start()
     await watchdog.start()
     log.info(
         "Serving gRPC on %s:%d, database %s, authentication %s",
@@ -175,7 +195,7 @@ async def start_server(
         redact(db.url),
         "by API token" if auth == "token" else "off (every call is the local user's)",
     )
-    return RunningServer(server, bound, draining, health_servicer, blocking, db, watchdog)
+    return RunningServer(server, bound, draining, health_servicer, blocking, db, watchdog, http)
 
 
 async def serve(
@@ -188,9 +208,20 @@ async def serve(
     check_interval: float = DEFAULT_CHECK_INTERVAL,
     tls: tuple[bytes, bytes] | None = None,
     auth: AuthMode = "none",
+    http_port: int | None = None,
+    http_tls: tuple[Path, Path] | None = None,
 ) -> None:
     """Run until SIGTERM or SIGINT, then stop gracefully."""
-    running = await start_server(db, host=host, port=port, check_interval=check_interval, tls=tls, auth=auth)
+    running = await start_server(
+        db,
+        host=host,
+        port=port,
+        check_interval=check_interval,
+        tls=tls,
+        auth=auth,
+        http_port=http_port,
+        http_tls=http_tls,
+    )
     if ready is not None:
         ready(running)
     stop = asyncio.Event()
@@ -214,13 +245,17 @@ class ServerThread:
         port: int = 0,
         check_interval: float = DEFAULT_CHECK_INTERVAL,
         auth: AuthMode = "none",
+        http_port: int | None = None,
     ) -> None:
         self._loop = asyncio.new_event_loop()
         self._started = threading.Event()
         self._running: RunningServer | None = None
         self._error: BaseException | None = None
         self._thread = threading.Thread(
-            target=self._main, args=(db, host, port, check_interval, auth), name="tracker-server", daemon=True
+            target=self._main,
+            args=(db, host, port, check_interval, auth, http_port),
+            name="tracker-server",
+            daemon=True,
         )
         self._thread.start()
         self._started.wait()
@@ -229,12 +264,18 @@ class ServerThread:
         assert self._running is not None
         self.port: int = self._running.port
         self.address: str = f"{host}:{self.port}"
+        self.http_port: int | None = self._running.http_port
+        self.url: str | None = None if self.http_port is None else f"http://{host}:{self.http_port}"
 
-    def _main(self, db: Database, host: str, port: int, check_interval: float, auth: AuthMode) -> None:
+    def _main(
+        self, db: Database, host: str, port: int, check_interval: float, auth: AuthMode, http_port: int | None
+    ) -> None:
         asyncio.set_event_loop(self._loop)
         try:
             self._running = self._loop.run_until_complete(
-                start_server(db, host=host, port=port, check_interval=check_interval, auth=auth)
+                start_server(
+                    db, host=host, port=port, check_interval=check_interval, auth=auth, http_port=http_port
+                )
             )
         except BaseException as exc:
             self._error = exc

@@ -59,6 +59,7 @@ SERVER_FIELDS = (
     "database_url",
     "host",
     "port",
+    "http_port",
     "db_pool_size",
     "db_connect_timeout",
     "db_check_interval",
@@ -68,6 +69,13 @@ SERVER_FIELDS = (
     "auth",
     "log_level",
 )
+
+
+def _browsable(host: str) -> str:
+    """An address a browser on this machine can open for a server listening on ``host``."""
+    if host in ("0.0.0.0", "::", ""):  # noqa: S104 (naming the wildcard, not binding it)
+        return "127.0.0.1"
+    return f"[{host}]" if ":" in host else host
 
 
 def cmd_server(args: argparse.Namespace) -> int:
@@ -113,7 +121,13 @@ def cmd_server(args: argparse.Namespace) -> int:
             f"Tracker server listening on {settings.host}:{running.port}{' (TLS)' if tls else ''}, "
             f"{'API tokens required' if settings.resolved_auth == 'token' else 'no authentication'}\n"
             f"Log to it: tracker.init(project=..., server='{settings.host}:{running.port}') "
-            f"or TRACKER_SERVER={settings.host}:{running.port}\nStop with Ctrl-C.",
+            f"or TRACKER_SERVER={settings.host}:{running.port}\n"
+            + (
+                f"Web UI: {'https' if tls else 'http'}://{_browsable(settings.host)}:{running.http_port}/\n"
+                if running.http_port is not None
+                else ""
+            )
+            + "Stop with Ctrl-C.",
             flush=True,
         )
 
@@ -128,6 +142,8 @@ def cmd_server(args: argparse.Namespace) -> int:
                 tls=tls,
                 check_interval=settings.db_check_interval,
                 auth=settings.resolved_auth,
+                http_port=settings.resolved_http_port,
+                http_tls=settings.tls_files(),
             )
         )
     except OSError as exc:

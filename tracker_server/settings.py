@@ -56,6 +56,19 @@ class ServerSettings(BaseSettings):
         description="gRPC port; 0 picks a free one.",
         json_schema_extra={"flag": "--port", "metavar": "PORT", "env": "TRACKER_PORT"},
     )
+    http_port: int | None = Field(
+        None,
+        ge=-1,
+        le=65535,
+        description="Port of the web UI and its JSON API (same host as gRPC); 0 picks a free one, -1 turns "
+        "them off.",
+        json_schema_extra={
+            "flag": "--http-port",
+            "metavar": "PORT",
+            "env": "TRACKER_HTTP_PORT",
+            "default": "6066, or a free one when --port is 0",
+        },
+    )
     db_pool_size: int = Field(
         8,
         ge=1,
@@ -146,6 +159,17 @@ class ServerSettings(BaseSettings):
         if self.auth is not None:
             return self.auth
         return "none" if is_loopback(self.host) else "token"
+
+    @property
+    def resolved_http_port(self) -> int | None:
+        """The HTTP port to bind (0: any free one), or None when HTTP is off."""
+        if self.http_port is None:
+            return 0 if self.port == 0 else 6066
+        return None if self.http_port < 0 else self.http_port
+
+    def tls_files(self) -> tuple[Path, Path] | None:
+        """(certificate, key) paths, or None without TLS."""
+        return None if self.tls_cert is None or self.tls_key is None else (self.tls_cert, self.tls_key)
 
     def tls_credentials(self) -> tuple[bytes, bytes] | None:
         """(private key, certificate chain) read from the files, or None without TLS."""
