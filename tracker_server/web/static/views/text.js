@@ -1,0 +1,7 @@
+// The text view (to be built).
+import { el } from "../dom.js";
+
+export async function render(root, ctx) {
+  root.append(el("p", {}, "The text view is not built yet."));
+  return {};
+}
