@@ -133,7 +133,10 @@ function projectContext(project, view, params, table) {
     runs: table.runs,
     hparamNames: table.hparams,
     metricNames: table.metrics,
-    selected,
+    /** The selected run ids (kept current by select()). */
+    get selected() {
+      return selected;
+    },
     run: (id) => byId.get(id),
     runName: (id) => (byId.get(id) ? byId.get(id).name : id),
     colorOf,
@@ -146,10 +149,13 @@ function projectContext(project, view, params, table) {
       }
       history.replaceState(null, "", hashFor(project, view, params));
     },
-    /** Select runs (kept in the URL) and redraw the current view. */
-    select(ids) {
-      params.set("runs", ids.join(","));
-      location.hash = hashFor(project, view, params);
+    /** Select runs (kept in the URL) and redraw the current view; with {redraw: false} only
+     *  the URL and ctx.selected change (e.g. checkboxes in a table that stays as it is). */
+    select(ids, { redraw = true } = {}) {
+      selected = ids.filter((id) => byId.has(id));
+      params.set("runs", selected.join(","));
+      if (redraw) location.hash = hashFor(project, view, params);
+      else history.replaceState(null, "", hashFor(project, view, params));
     },
     /** Go to another tab (or the same with other options), keeping the run selection. */
     go(target, extra = {}) {
