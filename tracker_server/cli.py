@@ -180,7 +180,7 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from tracker_server.demo import main as demo
 
-    return demo(args.server)
+    return demo(args.server, serve=not args.no_serve)
 
 
 def cmd_runs(args: argparse.Namespace) -> int:
@@ -683,9 +683,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="train a small sweep and log it, to see Tracker work",
         description="Train a two-layer numpy MLP over 12 hyperparameter combinations, log losses, accuracies "
         "and weight/gradient histograms, and print the runs best first. Uses TRACKER_SERVER when set, "
-        "otherwise starts an embedded server on the default SQLite database.",
+        "otherwise starts an embedded server on the default SQLite database and then serves its web UI "
+        "until Ctrl-C.",
     )
     demo.add_argument("--server", default=None, metavar="HOST:PORT", help="log to this server instead")
+    demo.add_argument(
+        "--no-serve",
+        action="store_true",
+        help="exit when done, instead of serving the web UI of the embedded server until Ctrl-C",
+    )
     demo.set_defaults(func=_guard(cmd_demo))
 
     runs = commands.add_parser(

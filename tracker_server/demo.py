@@ -12,6 +12,7 @@ import itertools
 import math
 import os
 import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,6 +31,7 @@ ACTIVATIONS = ("relu", "tanh")
 EPOCHS = 20
 BATCH_SIZE = 64
 CLASSES = 5
+DEMO_HTTP_PORT = 6066
 
 
 def make_spirals(rng: np.random.Generator, n: int, features: int = 20) -> tuple[Array, npt.NDArray[np.int64]]:
@@ -207,8 +209,9 @@ def run_demo(server: str, *, out: Callable[[str], None] = print) -> list[tracker
     return ordered
 
 
-def main(server: str | None = None) -> int:
-    """Use TRACKER_SERVER (or ``server``) when given, else an embedded server on the SQLite default."""
+def main(server: str | None = None, *, serve: bool = True) -> int:
+    """Use TRACKER_SERVER (or ``server``) when given, else an embedded server on the SQLite default,
+    which goes on serving the web UI until Ctrl-C unless ``serve`` is False."""
     target = server or os.environ.get("TRACKER_SERVER")
     if target:
         run_demo(target)
@@ -221,13 +224,29 @@ def main(server: str | None = None) -> int:
     if settings.uses_default_database:
         print(f"Storing data in {settings.default_database_path}")
     db = open_database(url, announce=print)
-    with ServerThread(db) as embedded:
+    try:
+        embedded = ServerThread(db, http_port=DEMO_HTTP_PORT)
+    except OSError:
+        embedded = ServerThread(db, http_port=0)  # 6066 is taken (another server?): any free port
+    with embedded:
         print(f"Started an embedded Tracker server on {embedded.address}\n")
         best = run_demo(embedded.address)[0]
+        if serve:
+            print(
+                f"\nOpen the web UI: {embedded.url}/#/p/{PROJECT}/hparams\n"
+                "(which hyperparameters won, and did any run diverge?). Serving until Ctrl-C.",
+                flush=True,
+            )
+            try:
+                threading.Event().wait()
+            except KeyboardInterrupt:
+                print("\nStopped.")
     db.dispose()
+    if serve:
+        return 0
     print(
-        "\nThe runs are stored for good. To look at them again, start the server with `tracker server` and, "
-        "in another shell:\n"
+        "\nThe runs are stored for good. To look at them again, start the server with `tracker server`, "
+        f"open http://127.0.0.1:{DEMO_HTTP_PORT}/, or in another shell:\n"
         "  tracker runs --project demo\n"
         "  tracker best --project demo --metric val/accuracy --max\n"
         "  tracker importance --project demo --metric val/accuracy\n"
