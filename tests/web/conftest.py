@@ -144,13 +144,15 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
-    """A fresh context and page; console errors (CSP violations among them) fail the test."""
+    """A fresh context and page; console errors (CSP violations among them) fail the test, except
+    the browser's report of a 401 answer, which the login flow expects."""
     context = browser.new_context(viewport={"width": 1400, "height": 900})
     opened = context.new_page()
     errors: list[str] = []
 
     def on_console(message: ConsoleMessage) -> None:
-        if message.type == "error":
+        # A 401 is how the app learns it must show the login screen; the browser reports it too.
+        if message.type == "error" and "status of 401" not in message.text:
             errors.append(message.text)
 
     opened.on("console", on_console)
