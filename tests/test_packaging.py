@@ -42,6 +42,13 @@ def test_wheel_contains_migrations_stubs_and_no_tests(wheel: Path) -> None:
         "tracker_server/tensorboard/importer.py",
         "tracker_client/py.typed",
         "tracker_server/py.typed",
+        "tracker_server/http/app.py",
+        "tracker_server/web/index.html",
+        "tracker_server/web/static/app.js",
+        "tracker_server/web/static/views/scalars.js",
+        "tracker_server/web/static/views/hparams.js",
+        "tracker_server/web/static/vendor/echarts/echarts.min.js",
+        "tracker_server/web/static/vendor/echarts/LICENSE",
     ):
         assert required in names, required
     assert not any(name.startswith(("tests/", "benchmarks/", "migrations/")) for name in names)
