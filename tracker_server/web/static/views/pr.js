@@ -1,7 +1,154 @@
-// The pr view (to be built).
-import { el } from "../dom.js";
+// The PR curves view (TensorBoard's): one chart per selected run x PR-curve tag, grouped by tag,
+// precision against recall at the step chosen with the card's slider (the logged steps; the last
+// by default, and the newest again on refresh while it is left at the end).
+
+import { nums } from "../api.js";
+import { clear, el, escapeHtml, formatNumber } from "../dom.js";
+
+function finite(value) {
+  return typeof value === "number" && Number.isFinite(value);
+}
+
+/** The selected runs' tags of `kind`, as [{run, tag}] ordered by tag then by selection. */
+async function tagged(ctx, kind) {
+  const lists = await Promise.all(ctx.selected.map((id) => ctx.get(`runs/${encodeURIComponent(id)}/tags`)));
+  const pairs = [];
+  ctx.selected.forEach((run, i) => {
+    for (const t of lists[i]) if (t.kind === kind) pairs.push({ run, tag: t.tag });
+  });
+  const order = [...new Set(pairs.map((p) => p.tag))].sort();
+  return pairs.sort((a, b) => order.indexOf(a.tag) - order.indexOf(b.tag));
+}
+
+export function prOption(curve, color) {
+  const precision = nums(curve.precision);
+  const recall = nums(curve.recall);
+  const n = precision.length;
+  const data = [];
+  for (let i = 0; i < n; i++) {
+    if (finite(precision[i]) && finite(recall[i])) data.push({ value: [recall[i], precision[i]], threshold: n > 1 ? i / (n - 1) : 0 });
+  }
+  return {
+    animation: false,
+    grid: { left: 52, right: 20, top: 16, bottom: 44 },
+    tooltip: {
+      trigger: "item",
+      confine: true,
+      formatter: (p) =>
+        `threshold ≈ ${escapeHtml(formatNumber(Number(p.data.threshold.toPrecision(3))))}<br>recall: <b>${escapeHtml(formatNumber(p.value[0]))}</b><br>precision: <b>${escapeHtml(formatNumber(p.value[1]))}</b>`,
+    },
+    xAxis: { type: "value", name: "recall", nameLocation: "middle", nameGap: 26, min: 0, max: 1 },
+    yAxis: { type: "value", name: "precision", nameLocation: "middle", nameGap: 36, min: 0, max: 1 },
+    series: [
+      {
+        type: "line",
+        name: `step ${curve.step}`,
+        data,
+        showSymbol: true,
+        symbolSize: 3,
+        lineStyle: { color, width: 2 },
+        itemStyle: { color },
+        areaStyle: { color, opacity: 0.08 },
+      },
+    ],
+  };
+}
 
 export async function render(root, ctx) {
-  root.append(el("p", {}, "The pr view is not built yet."));
-  return {};
+  const cards = new Map(); // "run\0tag" -> {chart, slider, output, datalist, curves, step (null: the newest)}
+  let pairs = [];
+  const body = el("div", { class: "pr-body" });
+  root.append(body);
+  const key = (p) => `${p.run}\u0000${p.tag}`;
+
+  function show(card) {
+    const { curves } = card;
+    if (!curves.length) {
+      card.chart.setOption({ title: { text: "no data yet", left: "center", top: "middle", textStyle: { color: "#999", fontSize: 12 } } }, { notMerge: true });
+      return;
+    }
+    let index = curves.findIndex((c) => c.step === card.step);
+    if (card.step === null || index < 0) index = curves.length - 1;
+    card.slider.max = String(curves.length - 1);
+    card.slider.value = String(index);
+    card.slider.disabled = curves.length < 2;
+    card.slider.dataset.steps = curves.map((c) => c.step).join(",");
+    clear(card.datalist).append(...curves.map((c, i) => el("option", { value: i, label: String(c.step) })));
+    card.output.textContent = `step ${curves[index].step}`;
+    card.chart.setOption(prOption(curves[index], card.color), { notMerge: true });
+  }
+
+  async function redraw() {
+    const found = await tagged(ctx, "pr_curve");
+    const data = await Promise.all(found.map((p) => ctx.get(`runs/${encodeURIComponent(p.run)}/pr_curves`, { tag: p.tag })));
+    if (found.map(key).join("\u0001") !== pairs.map(key).join("\u0001")) {
+      for (const card of cards.values()) card.chart.dispose();
+      const kept = new Map([...cards].map(([k, c]) => [k, c.step]));
+      cards.clear();
+      clear(body);
+      pairs = found;
+      if (!ctx.selected.length) body.append(el("p", { class: "empty" }, "No run selected: pick runs in the Runs tab."));
+      else if (!pairs.length) body.append(el("p", { class: "empty" }, "The selected runs logged no PR curves."));
+      let section = null;
+      let grid = null;
+      pairs.forEach((pair, i) => {
+        if (!section || section.dataset.tag !== pair.tag) {
+          grid = el("div", { class: "chart-grid" });
+          section = el("section", { class: "tag-section", dataset: { tag: pair.tag } }, el("h2", {}, pair.tag), grid);
+          body.append(section);
+        }
+        const listId = `pr-steps-${i}`;
+        const card = {
+          color: ctx.colorOf(pair.run),
+          step: kept.get(key(pair)) ?? null,
+          curves: [],
+          datalist: el("datalist", { id: listId }),
+          output: el("output", {}),
+          chart: null,
+        };
+        card.slider = el("input", {
+          type: "range",
+          min: 0,
+          max: 0,
+          step: 1,
+          list: listId,
+          "aria-label": "step",
+          oninput: () => {
+            const index = Number(card.slider.value);
+            // At the last step, follow the newest one as it arrives.
+            card.step = index === card.curves.length - 1 ? null : card.curves[index].step;
+            show(card);
+          },
+        });
+        const node = el("div", { class: "chart pr-chart", dataset: { chart: "pr", run: pair.run, tag: pair.tag } });
+        grid.append(
+          el(
+            "div",
+            { class: "card" },
+            el("h3", { title: `${pair.tag} · ${ctx.runName(pair.run)}` }, el("span", { class: "swatch", style: `background:${card.color}` }), el("span", { class: "run" }, ctx.runName(pair.run))),
+            el("div", { class: "pr-step" }, el("span", {}, "Step"), card.slider, card.datalist, card.output),
+            node,
+          ),
+        );
+        card.chart = echarts.init(node);
+        cards.set(key(pair), card);
+      });
+    }
+    pairs.forEach((pair, i) => {
+      const card = cards.get(key(pair));
+      card.curves = data[i].curves;
+      show(card);
+    });
+  }
+
+  await redraw();
+  const onResize = () => cards.forEach((card) => card.chart.resize());
+  window.addEventListener("resize", onResize);
+  return {
+    refresh: redraw,
+    dispose() {
+      window.removeEventListener("resize", onResize);
+      for (const card of cards.values()) card.chart.dispose();
+    },
+  };
 }
