@@ -60,6 +60,7 @@ export async function render(root, ctx) {
   let dims = [];
   let parallel = null;
   let scatter = null;
+  let restoring = false; // while the brushes are put back after a redraw
 
   const controls = el("div", { class: "hp-controls controls" });
   const logBox = el("div", { class: "hp-log", "aria-label": "log scale" });
@@ -322,15 +323,17 @@ export async function render(root, ctx) {
     };
     parallel.setOption(option, { notMerge: true });
     // Redrawing forgets the brushes: put them back.
-    for (const [name, intervals] of state.brushes) {
+    restoring = true;
+    for (const [name, intervals] of [...state.brushes]) {
       const i = dims.findIndex((d) => d.name === name);
       if (i >= 0) parallel.dispatchAction({ type: "axisAreaSelect", parallelAxisId: `axis${i}`, intervals });
     }
+    restoring = false;
     onBrush();
   }
 
   function onBrush() {
-    if (!parallel) return;
+    if (!parallel || restoring) return;
     const model = parallel.getModel();
     state.brushes.clear();
     dims.forEach((d, i) => {
@@ -349,7 +352,9 @@ export async function render(root, ctx) {
   }
 
   function clearBrushes() {
+    restoring = true;
     dims.forEach((d, i) => parallel.dispatchAction({ type: "axisAreaSelect", parallelAxisId: `axis${i}`, intervals: [] }));
+    restoring = false;
     onBrush();
   }
 
