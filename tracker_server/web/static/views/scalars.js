@@ -492,6 +492,7 @@ export async function render(root, ctx) {
         trigger: "axis",
         axisPointer: { type: "line", snap: false, lineStyle: { color: "#98a2b3" } },
         confine: true,
+        className: "chart-tooltip",
         transitionDuration: 0,
         backgroundColor: "rgba(255,255,255,0.97)",
         borderColor: "#d0d5dd",
@@ -533,21 +534,18 @@ export async function render(root, ctx) {
     else chart.dispatchAction({ type: "dataZoom", dataZoomIndex: 0, start: 0, end: 100 }, { silent: true });
   }
 
-  /** Draw one chart: `full` redraws axes too (log, x mode); otherwise only the series change. */
-  function draw(tag, full) {
+  function draw(tag) {
     const entry = charts.get(tag);
     if (!entry || !entry.chart) return;
-    if (full) {
-      entry.chart.setOption(optionFor(tag), { notMerge: true });
-      entry.chart.dispatchAction({ type: "takeGlobalCursor", key: "dataZoomSelect", dataZoomSelectActive: true });
-    } else {
-      entry.chart.setOption({ series: opts.group ? groupSeries(tag) : runSeries(tag) }, { replaceMerge: ["series"] });
-    }
+    // The whole option each time (a merge would leave holes where series went away); the zoom
+    // and the drag-to-zoom cursor are put back after it.
+    entry.chart.setOption(optionFor(tag), { notMerge: true });
+    entry.chart.dispatchAction({ type: "takeGlobalCursor", key: "dataZoomSelect", dataZoomSelectActive: true });
     applyZoom(entry.chart);
   }
 
-  function drawAll(full) {
-    for (const tag of charts.keys()) draw(tag, full);
+  function drawAll() {
+    for (const tag of charts.keys()) draw(tag);
   }
 
   // ----- zoom -----
@@ -588,7 +586,7 @@ export async function render(root, ctx) {
     if (disposed || serial !== fetchSerial) return;
     detail = fine;
     detailRange = range;
-    drawAll(false);
+    drawAll();
     root.dataset.zoomedRange = range ? range.join(",") : "";
   }
 
@@ -599,7 +597,7 @@ export async function render(root, ctx) {
     fetchSerial++;
     detail = null;
     detailRange = null;
-    drawAll(false);
+    drawAll();
     root.dataset.zoomedRange = "";
   }
 
@@ -658,7 +656,7 @@ export async function render(root, ctx) {
     if (hidden.has(key)) hidden.delete(key);
     else hidden.add(key);
     item.classList.toggle("off", hidden.has(key));
-    drawAll(false);
+    drawAll();
   });
 
   const resizer = new ResizeObserver((entries) => {
@@ -675,7 +673,7 @@ export async function render(root, ctx) {
     entry.chart.on("datazoom", () => onZoom(entry.chart));
     entry.chart.getZr().on("dblclick", resetZoom);
     resizer.observe(entry.node);
-    draw(tag, true);
+    draw(tag);
   }
 
   function tagMatcher() {
@@ -743,13 +741,13 @@ export async function render(root, ctx) {
     opts.smoothing = Number(smoothing.value);
     smoothingValue.textContent = opts.smoothing.toFixed(2);
     cancelAnimationFrame(frame);
-    frame = requestAnimationFrame(() => drawAll(false));
+    frame = requestAnimationFrame(() => drawAll());
   });
   smoothing.addEventListener("change", () => ctx.setParams({ smoothing: opts.smoothing === DEFAULT_SMOOTHING ? null : opts.smoothing }));
   log.addEventListener("change", () => {
     opts.log = log.checked;
     ctx.setParams({ log: opts.log ? 1 : null });
-    drawAll(true);
+    drawAll();
   });
   group.addEventListener("change", () => {
     opts.group = group.checked;
@@ -757,12 +755,12 @@ export async function render(root, ctx) {
     ctx.setParams({ group: opts.group ? GROUP_OUT : null });
     hidden.clear();
     drawLegend();
-    drawAll(false);
+    drawAll();
   });
   band.addEventListener("change", () => {
     opts.band = band.value;
     ctx.setParams({ band: opts.band === "std" ? null : opts.band });
-    drawAll(false);
+    drawAll();
   });
   xMode.addEventListener("click", (event) => {
     const button = event.target.closest("button[data-x]");
@@ -775,7 +773,7 @@ export async function render(root, ctx) {
     detailRange = null;
     fetchSerial++;
     ctx.setParams({ x: opts.x === "step" ? null : opts.x, zoom: null });
-    drawAll(true);
+    drawAll();
   });
   tagFilter.addEventListener("input", () => {
     opts.tags = tagFilter.value;
@@ -817,7 +815,7 @@ export async function render(root, ctx) {
       detail = fine;
       computeStarts();
       if (newTags) buildSections();
-      else drawAll(false);
+      else drawAll();
     },
     dispose() {
       disposed = true;
