@@ -316,7 +316,12 @@ export async function render(root, ctx) {
           data: rows.map((row) => ({
             name: row.name,
             value: dims.map((d) => cell(d, row)),
-            lineStyle: colored ? undefined : { color: ctx.colorOf(row.ids[0]) },
+            // The colour map leaves out rows without a finite value of its metric: grey, dashed.
+            lineStyle: !colored
+              ? { color: ctx.colorOf(row.ids[0]) }
+              : finite(row.metrics[colored.name])
+                ? undefined
+                : { color: "#aaa", type: "dashed", opacity: 0.7 },
           })),
         },
       ],
