@@ -11,6 +11,7 @@
 
 import { nums } from "../api.js";
 import { clear, el, escapeHtml, formatNumber } from "../dom.js";
+import { finite, tagged } from "./common.js";
 
 const MODES = ["offset", "overlay"];
 const BINS = [20, 30, 50, 100];
@@ -31,23 +32,8 @@ export function tint(hex, t) {
   return `rgb(${channel(16)},${channel(8)},${channel(0)})`;
 }
 
-function finite(value) {
-  return typeof value === "number" && Number.isFinite(value);
-}
-
 function plot(value) {
   return finite(value) ? value : "-";
-}
-
-/** The selected runs' tags of `kind`, as [{run, tag}] ordered by tag then by selection. */
-async function tagged(ctx, kind) {
-  const lists = await Promise.all(ctx.selected.map((id) => ctx.get(`runs/${encodeURIComponent(id)}/tags`)));
-  const pairs = [];
-  ctx.selected.forEach((run, i) => {
-    for (const t of lists[i]) if (t.kind === kind) pairs.push({ run, tag: t.tag });
-  });
-  const order = [...new Set(pairs.map((p) => p.tag))].sort();
-  return pairs.sort((a, b) => order.indexOf(a.tag) - order.indexOf(b.tag));
 }
 
 /** Each histogram's buckets as [center, count] (limits are right edges, as in TensorBoard). */

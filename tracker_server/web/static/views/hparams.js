@@ -9,6 +9,7 @@
 
 import { num } from "../api.js";
 import { clear, el, escapeHtml, formatNumber } from "../dom.js";
+import { finite } from "./common.js";
 
 const METRIC_VALUES = ["last", "min", "max"];
 const AGGREGATES = ["mean", "median", "min", "max", "std"];
@@ -34,10 +35,6 @@ function hpValue(value, categorical) {
   if (value === undefined || value === null) return null;
   if (!categorical && typeof value === "string" && ["NaN", "Infinity", "-Infinity"].includes(value)) return Number(value);
   return categorical ? String(value) : value;
-}
-
-function finite(value) {
-  return typeof value === "number" && Number.isFinite(value);
 }
 
 export async function render(root, ctx) {

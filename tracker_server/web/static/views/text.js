@@ -3,17 +3,7 @@
 // Markdown, so whatever a run logged is shown exactly as it was logged.
 
 import { clear, el } from "../dom.js";
-
-/** The selected runs' tags of `kind`, as [{run, tag}] ordered by tag then by selection. */
-async function tagged(ctx, kind) {
-  const lists = await Promise.all(ctx.selected.map((id) => ctx.get(`runs/${encodeURIComponent(id)}/tags`)));
-  const pairs = [];
-  ctx.selected.forEach((run, i) => {
-    for (const t of lists[i]) if (t.kind === kind) pairs.push({ run, tag: t.tag });
-  });
-  const order = [...new Set(pairs.map((p) => p.tag))].sort();
-  return pairs.sort((a, b) => order.indexOf(a.tag) - order.indexOf(b.tag));
-}
+import { tagged } from "./common.js";
 
 export async function render(root, ctx) {
   const body = el("div", { class: "text-body" });
