@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 import re
 import time
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
@@ -72,6 +73,7 @@ def test_runs_table_sort_filter_select_open(page: Page, demo: Demo) -> None:
     page.click('#runs-table th[data-key="m:train/loss"]')
     values = metric_column(page, "train/loss")
     assert [float(v) for v in values if v != "NaN"] == sorted(finite, reverse=True)
+    assert values[-3:] == ["NaN"] * 3  # last either way
     assert hash_params(page)["sort"] == ["m:train/loss"] and hash_params(page)["order"] == ["desc"]
 
     # Filters: a substring of the name, key=value on a hyperparameter, a numeric comparison.
@@ -230,8 +232,29 @@ def js_number(value: float) -> str:
     return f"{value:.5g}" if abs(value) >= 1e-3 else f"{value:.4e}".replace("e-0", "e-")
 
 
+def color_of(run_id: str) -> str:
+    """colors.js colorOf (FNV-1a into the palette), to pick runs of distinct colours."""
+    source = (Path(__file__).parents[2] / "tracker_server/web/static/colors.js").read_text()
+    palette = re.findall(r'"(#[0-9a-f]{6})"', source)
+    value = 2166136261
+    for char in run_id:
+        value = ((value ^ ord(char)) * 16777619) & 0xFFFFFFFF
+    return palette[value % len(palette)]
+
+
+def distinct_colours(demo: Demo, preferred: list[str], count: int) -> list[str]:
+    names: list[str] = []
+    for name in preferred:
+        if color_of(demo.runs[name]) not in {color_of(demo.runs[n]) for n in names}:
+            names.append(name)
+    return names[:count]
+
+
 def test_scalars_lines_smoothing_log_and_x_axis(page: Page, demo: Demo) -> None:
-    names = ["lr=0.01 seed=0", "lr=0.1 seed=0", "lr=0.1 seed=1", "lr=1.0 seed=0", "lr=1.0 seed=1"]
+    # Five runs (for the README's screenshot: of distinct colours), the lr=0.1 seed=0 one first.
+    preferred = ["lr=0.1 seed=0", "lr=0.01 seed=0", "lr=1.0 seed=0", "lr=0.1 seed=1", "lr=1.0 seed=1"]
+    names = distinct_colours(demo, preferred + [n for n in SWEEP if n not in preferred], 5)
+    assert len(names) == 5
     open_view(page, scalars_url(demo, names))
     ids = {demo.runs[n] for n in names}
     # Sections by prefix, each with its charts; collapsing one keeps it in the URL.
@@ -257,6 +280,9 @@ def test_scalars_lines_smoothing_log_and_x_axis(page: Page, demo: Demo) -> None:
     raw_points = raw_values(series)
     expected = tensorboard_smoothing(raw_points, 0.6)
     assert [p[1] for p in series["data"]] == pytest.approx(expected, rel=1e-9)
+    text = hover_tooltip(page, "train/loss", 100)
+    assert all(name in text for name in names)
+    save_screenshot(page, "scalars")
     before = series["data"][50][1]
     page.fill("#smoothing", "0.95")
     wait_chart(
@@ -313,7 +339,6 @@ def test_scalars_tooltip_and_nonfinite_points(page: Page, demo: Demo) -> None:
         point = next(p for p in data if p[3] == step)
         assert name in text
         assert js_number(point[1]) in text and js_number(point[2]) in text
-    save_screenshot(page, "scalars")
 
     # The diverged run: its NaN points (steps 150..199) are marked at the top edge, labelled once,
     # and its line stops; the other runs have no markers.

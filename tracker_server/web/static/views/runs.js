@@ -23,8 +23,8 @@ const FIXED = [
 function columnsOf(ctx) {
   return [
     ...FIXED.map((c) => ({ ...c, kind: "fixed" })),
-    ...ctx.hparamNames.map((name) => ({ key: `hp:${name}`, label: name, kind: "hparam", get: (r) => r.hparams[name] })),
-    ...ctx.metricNames.map((tag) => ({ key: `m:${tag}`, label: tag, kind: "metric", get: (r) => num(r.metrics[tag]) })),
+    ...ctx.hparamNames.map((name, i) => ({ key: `hp:${name}`, label: name, kind: "hparam", start: i === 0, get: (r) => r.hparams[name] })),
+    ...ctx.metricNames.map((tag, i) => ({ key: `m:${tag}`, label: tag, kind: "metric", start: i === 0, get: (r) => num(r.metrics[tag]) })),
   ];
 }
 
@@ -35,19 +35,16 @@ function formatTime(iso) {
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}`;
 }
 
-/** Ascending order with missing values last and NaN after numbers; numbers before strings. */
+/** Missing values and NaN sort last in either direction. */
+function isMissing(v) {
+  return v === undefined || v === null || v === "" || (typeof v === "number" && Number.isNaN(v));
+}
+
+/** Ascending order of present values: numbers (and booleans) before strings. */
 function compareValues(a, b) {
-  const missingA = a === undefined || a === null || a === "";
-  const missingB = b === undefined || b === null || b === "";
-  if (missingA || missingB) return missingA === missingB ? 0 : missingA ? 1 : -1;
   const numA = typeof a === "number" || typeof a === "boolean";
   const numB = typeof b === "number" || typeof b === "boolean";
-  if (numA && numB) {
-    const nanA = Number.isNaN(Number(a));
-    const nanB = Number.isNaN(Number(b));
-    if (nanA || nanB) return nanA === nanB ? 0 : nanA ? 1 : -1;
-    return Number(a) - Number(b);
-  }
+  if (numA && numB) return Number(a) - Number(b);
   if (numA !== numB) return numA ? -1 : 1;
   return String(a).localeCompare(String(b), undefined, { numeric: true });
 }
@@ -108,7 +105,7 @@ function cellFor(run, column, ctx) {
   if (column.kind === "fixed") return el("td", {}, value);
   const isNum = typeof value === "number";
   const bad = isNum && !Number.isFinite(value);
-  return el("td", { class: `${isNum ? "num" : ""}${bad ? " nonfinite" : ""}` }, formatNumber(value));
+  return el("td", { class: `${isNum ? "num" : ""}${bad ? " nonfinite" : ""}${column.start ? " start" : ""}` }, formatNumber(value));
 }
 
 export async function render(root, ctx) {
@@ -123,14 +120,14 @@ export async function render(root, ctx) {
   // Header: a checkbox for every visible row, then one sortable cell per column.
   const all = el("input", { type: "checkbox", id: "select-all", title: "select every visible run", "aria-label": "select every visible run" });
   const headCells = columns.map((c) =>
-    el("th", { class: `sortable ${c.kind}`, dataset: { key: c.key }, title: `sort by ${c.label}` }, c.label),
+    el("th", { class: `sortable ${c.kind}${c.start ? " start" : ""}`, dataset: { key: c.key }, title: `sort by ${c.label}` }, c.label),
   );
   const groupRow = el(
     "tr",
     { class: "groups" },
     el("th", { colspan: FIXED.length + 1 }),
-    ctx.hparamNames.length ? el("th", { colspan: ctx.hparamNames.length, class: "hparam" }, "hyperparameters") : null,
-    ctx.metricNames.length ? el("th", { colspan: ctx.metricNames.length, class: "metric" }, "last values") : null,
+    ctx.hparamNames.length ? el("th", { colspan: ctx.hparamNames.length, class: "start" }, "hyperparameters") : null,
+    ctx.metricNames.length ? el("th", { colspan: ctx.metricNames.length, class: "start" }, "last values") : null,
   );
   const thead = el("thead", {}, groupRow, el("tr", {}, el("th", { class: "check" }, all), headCells));
 
@@ -186,8 +183,8 @@ export async function render(root, ctx) {
   function apply() {
     const keep = parseFilter(filter.value);
     const column = columns.find((c) => c.key === sortKey);
-    const order = runs.map((r, i) => [r, column.get(r), i]);
-    order.sort((a, b) => (descending ? -1 : 1) * compareValues(a[1], b[1]) || a[2] - b[2]);
+    const order = runs.map((r, i) => [r, column.get(r), i, isMissing(column.get(r))]);
+    order.sort((a, b) => a[3] - b[3] || (a[3] ? 0 : (descending ? -1 : 1) * compareValues(a[1], b[1])) || a[2] - b[2]);
     visible = [];
     const fresh = document.createDocumentFragment();
     for (const [run] of order) {
