@@ -14,6 +14,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from playwright.sync_api import Page
 
+import tracker_client as tracker
 from tests.web.conftest import XSS, Demo, chart_option, open_view, save_screenshot
 
 TIMEOUT_MS = 10_000
@@ -451,3 +452,28 @@ def test_hostile_names_stay_text(page: Page, demo: Demo) -> None:
     assert XSS in hover_tooltip(page, "train/loss", 5)
     assert page.locator("#app img").count() == 0
     assert page.evaluate("window.__xss") is None
+
+
+def test_live_refresh_adds_points_and_tags_keeping_zoom_and_options(page: Page, demo: Demo) -> None:
+    with tracker.init(project="live", name="running", hparams={"lr": 0.1}, server=demo.address) as run:
+        for step in range(100):
+            run.log({"train/loss": 1 / (step + 1)}, step=step)
+        run.flush()
+        open_view(page, f"{demo.url}/#/p/live/scalars?runs={run.id}&smoothing=0.3&log=1&zoom=10,50")
+        page.wait_for_selector('[data-zoomed-range="10,50"]')
+        assert x_extent(page, "train/loss") == [10, 50]
+        for step in range(100, 150):
+            run.log({"train/loss": 1 / (step + 1)}, step=step)
+        run.log({"eval/acc": 0.5}, step=120)
+        run.flush()
+        # The view refreshes itself every few seconds while a selected run is running.
+        wait_chart(
+            page,
+            "train/loss",
+            "option.series.find(s => s.id === 'smooth:' + arg).data.length === 150",
+            run.id,
+        )
+        page.wait_for_selector('[data-tag="eval/acc"]', timeout=TIMEOUT_MS)
+        assert x_extent(page, "train/loss") == [10, 50]
+        assert chart_option(page, '[data-tag="train/loss"]')["yAxis"][0]["type"] == "log"
+        assert page.input_value("#smoothing") == "0.3"

@@ -799,6 +799,7 @@ export async function render(root, ctx) {
   }
   drawLegend();
   buildSections();
+  root.dataset.zoomedRange = detailRange ? detailRange.join(",") : "";
 
   return {
     /** Live: new points and new tags, keeping options and zoom. */
