@@ -10,7 +10,7 @@
 // keep zoom and selection) and an optional `dispose()`. `ctx` is built by projectContext() below.
 
 import { AuthError, clearToken, get, getToken, setToken } from "./api.js";
-import { colorOf } from "./colors.js";
+import { paletteFor } from "./colors.js";
 import { clear, el } from "./dom.js";
 import * as hparams from "./views/hparams.js";
 import * as histograms from "./views/histograms.js";
@@ -139,7 +139,7 @@ function projectContext(project, view, params, table) {
     },
     run: (id) => byId.get(id),
     runName: (id) => (byId.get(id) ? byId.get(id).name : id),
-    colorOf,
+    colorOf: paletteFor(table.runs.map((r) => r.id)),
     get,
     /** Change view options in the URL without redrawing (e.g. smoothing, zoom). */
     setParams(updates) {
