@@ -2,7 +2,7 @@
 PYTHON ?= .venv/bin/python
 export TRACKER_TEST_DATABASE_URL ?=
 
-.PHONY: dev test lint proto vendor bench bench-load demo
+.PHONY: dev test lint proto vendor screenshots bench bench-load demo
 
 dev:  ## a virtual environment with everything for development
 	python3 -m venv .venv
@@ -20,6 +20,10 @@ lint:  ## ruff, and mypy on the public packages
 proto:  ## regenerate the generated protobuf code (ours, and the vendored TensorBoard event protos)
 	$(PYTHON) proto/generate.py
 	$(PYTHON) proto/generate_tensorboard.py
+
+screenshots:  ## refresh the README's screenshots from the browser tests (test-artifacts/screenshots)
+	$(PYTHON) -m pytest -q tests/web/test_runs_scalars.py tests/web/test_hparams_views.py
+	cp test-artifacts/screenshots/scalars.png test-artifacts/screenshots/hparams.png docs/img/
 
 vendor:  ## re-vendor the web UI's charting library (Apache ECharts, pinned in tracker_server/web/vendor.py)
 	$(PYTHON) tracker_server/web/vendor.py
