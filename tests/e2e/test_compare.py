@@ -165,6 +165,7 @@ class Project:
     backend: str
     runs: list[LoggedRun]
     api: tracker.Api
+    commands: dict[tuple[str, ...], subprocess.Popen[str]]  # CLI_COMMANDS, started on the side
 
     def by_id(self) -> dict[str, LoggedRun]:
         return {r.id: r for r in self.runs}
@@ -184,8 +185,14 @@ def project(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
                 with ServerThread(db) as server:
                     runs = _plan()
                     _log(server.address, runs)
-                    with tracker.Api(server=server.address) as api:
-                        yield Project(server.address, backend, runs, api)
+                    commands = {args: _start_cli(server.address, args) for args in CLI_COMMANDS}
+                    try:
+                        with tracker.Api(server=server.address) as api:
+                            yield Project(server.address, backend, runs, api, commands)
+                    finally:
+                        for command in commands.values():
+                            command.kill()
+                            command.communicate()
             finally:
                 db.dispose()
 
@@ -975,16 +982,68 @@ def test_bad_queries_are_rejected_with_a_message_naming_the_problem(project: Pro
 # -- the command line ----------------------------------------------------------------------------
 
 
-def _cli(project: Project, *args: str) -> str:
-    result = subprocess.run(
-        [sys.executable, "-m", "tracker_server.cli", *args, "--server", project.address],
-        capture_output=True,
+# The commands the tests below run on the project. Nothing changes the project once it is built,
+# so the fixture starts them all as soon as it is, and each one's Python start and its answer
+# happen while other tests run; a test reads what its command printed.
+CLI_WHERE = "optimizer = 'sgd' and lr <= 0.003"
+CLI_BEST = (
+    "best",
+    "--project",
+    PROJECT,
+    "--metric",
+    "acc",
+    "--top",
+    "3",
+    "--where",
+    CLI_WHERE,
+    "--format",
+    "json",
+)
+CLI_BEST_MEDIAN = (
+    "best",
+    "--project",
+    PROJECT,
+    "--metric",
+    "acc",
+    "--min",
+    "--top",
+    "1000",
+    "--aggregate",
+    "median",
+    "--metric-value",
+    "max",
+    "--format",
+    "json",
+)
+CLI_IMPORTANCE = (
+    "importance",
+    "--project",
+    PROJECT,
+    "--metric",
+    "acc",
+    "--where",
+    "lr > 0.0001",
+    "--format",
+    "csv",
+)
+CLI_RUNS = ("runs", "--project", PROJECT, "--format", "json")
+CLI_COMMANDS = (CLI_BEST, CLI_BEST_MEDIAN, CLI_IMPORTANCE, CLI_RUNS)
+
+
+def _start_cli(address: str, args: tuple[str, ...]) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "tracker_server.cli", *args, "--server", address],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
-        timeout=120,
-        check=False,
     )
-    assert result.returncode == 0, result.stderr
-    return result.stdout
+
+
+def _cli(project: Project, args: tuple[str, ...]) -> str:
+    """What `tracker ARGS --server ADDRESS` printed; it must have succeeded."""
+    stdout, stderr = project.commands[args].communicate(timeout=120)
+    assert project.commands[args].returncode == 0, stderr
+    return stdout
 
 
 def _json_float(value: object) -> float:
@@ -993,24 +1052,8 @@ def _json_float(value: object) -> float:
 
 
 def test_cli_best_prints_what_the_api_returns(project: Project) -> None:
-    where = "optimizer = 'sgd' and lr <= 0.003"
-    out = json.loads(
-        _cli(
-            project,
-            "best",
-            "--project",
-            PROJECT,
-            "--metric",
-            "acc",
-            "--top",
-            "3",
-            "--where",
-            where,
-            "--format",
-            "json",
-        )
-    )
-    groups = project.api.best(PROJECT, "acc", top=3, where=where)
+    out = json.loads(_cli(project, CLI_BEST))
+    groups = project.api.best(PROJECT, "acc", top=3, where=CLI_WHERE)
     assert len(out) == len(groups) == 3
     names = sorted({n for g in groups for n in g.hparams})
     for rank, (row, g) in enumerate(zip(out, groups, strict=True), 1):
@@ -1029,25 +1072,7 @@ def test_cli_best_prints_what_the_api_returns(project: Project) -> None:
     )
     assert [g.runs for g in groups] == [w.run_ids for w in want.groups]
     # --min, another aggregate and metric value, NaN in the output.
-    out = json.loads(
-        _cli(
-            project,
-            "best",
-            "--project",
-            PROJECT,
-            "--metric",
-            "acc",
-            "--min",
-            "--top",
-            "1000",
-            "--aggregate",
-            "median",
-            "--metric-value",
-            "max",
-            "--format",
-            "json",
-        )
-    )
+    out = json.loads(_cli(project, CLI_BEST_MEDIAN))
     groups = project.api.best(PROJECT, "acc", mode="min", top=1000, aggregate="median", metric_value="max")
     assert [row["run ids"].split() for row in out] == [list(g.runs) for g in groups]
     assert out[-1]["acc"] == "nan"
@@ -1057,18 +1082,7 @@ def test_cli_best_prints_what_the_api_returns(project: Project) -> None:
 
 
 def test_cli_importance_prints_what_the_api_returns(project: Project) -> None:
-    out = _cli(
-        project,
-        "importance",
-        "--project",
-        PROJECT,
-        "--metric",
-        "acc",
-        "--where",
-        "lr > 0.0001",
-        "--format",
-        "csv",
-    )
+    out = _cli(project, CLI_IMPORTANCE)
     rows = list(csv.reader(io.StringIO(out)))
     report = project.api.importance(PROJECT, "acc", where="lr > 0.0001")
     assert rows[0] == ["hparam", "importance", "spearman", "runs"]
@@ -1082,7 +1096,7 @@ def test_cli_importance_prints_what_the_api_returns(project: Project) -> None:
 
 
 def test_cli_runs_prints_every_run_with_its_last_values(project: Project) -> None:
-    rows = json.loads(_cli(project, "runs", "--project", PROJECT, "--format", "json"))
+    rows = json.loads(_cli(project, CLI_RUNS))
     names = sorted({n for r in project.runs for n in r.hparams})
     tags = sorted({t for r in project.runs for t in r.points})
     assert len(rows) == len(project.runs)

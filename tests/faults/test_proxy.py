@@ -1,8 +1,8 @@
 """Fault tests (d) and (e): network faults between a logging client and a real server.
 
 A TCP proxy (tests/faults/proxy.py) sits between ``tracker.init(server=proxy.address)`` and the
-server of the ``address`` fixture (SQLite and PostgreSQL). The client logs 200,000 points
-(2 tags x 100,000 steps) in rounds of 10,000 points, flushing after each; faults are armed to
+server of the ``address`` fixture (SQLite and PostgreSQL). The client logs 100,000 points
+(2 tags x 50,000 steps) in rounds of 10,000 points, flushing after each; faults are armed to
 fire after a seeded random number of bytes (TRACKER_FAULT_SEED overrides the seed), so they land
 inside a message:
 
@@ -36,7 +36,7 @@ from tests.faults.workload import WAIT, Background, Workload, wait_until
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(90)]
 
 SEED = int(os.environ.get("TRACKER_FAULT_SEED", "20250611"))
-TAGS, STEPS = 2, 100_000  # 200,000 points
+TAGS, STEPS = 2, 50_000  # 100,000 points
 ROUND_STEPS = 5_000  # 10,000 points per round, about 240 kB up and 80 bytes down
 ROUND_UP_BYTES = 200_000  # a trigger in [1, this] going up fires within its round
 ROUND_DOWN_BYTES = 40  # likewise coming down

@@ -15,6 +15,19 @@ from contextlib import contextmanager
 
 CLI = [sys.executable, "-m", "tracker_server.cli"]
 
+# A standby `tracker server`: the interpreter and the server's modules loaded (most of a start),
+# then `tracker server ARGS` proper once told "start" on stdin; the code run is the same.
+STANDBY = """\
+import sys
+
+import alembic.runtime.migration, alembic.script, psycopg, sqlalchemy.exc
+import tracker_server.app, tracker_server.cli, tracker_server.store.migrate
+
+print("standby", flush=True)
+if sys.stdin.readline() == "start\\n":
+    raise SystemExit(tracker_server.cli.main(sys.argv[1:]))
+"""
+
 
 def tracker(
     *args: str, env: dict[str, str] | None = None, timeout: float = 120
@@ -32,11 +45,18 @@ def free_port() -> int:
 
 
 class ServerProcess:
-    """A `tracker server` child process whose output is collected line by line on a thread."""
+    """A `tracker server` child process whose output is collected line by line on a thread.
 
-    def __init__(self, args: Sequence[str], env: dict[str, str] | None = None) -> None:
+    ``standby=True``: the process loads everything first and starts serving only on ``start()``,
+    so a test can restart a server within a fraction of a second of stopping the last one."""
+
+    def __init__(
+        self, args: Sequence[str], env: dict[str, str] | None = None, *, standby: bool = False
+    ) -> None:
+        command = [sys.executable, "-c", STANDBY] if standby else CLI
         self.proc = subprocess.Popen(
-            [*CLI, "server", *args],
+            [*command, "server", *args],
+            stdin=subprocess.PIPE if standby else None,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
@@ -66,6 +86,12 @@ class ServerProcess:
             self.lines.append(line)
             if match := re.search(pattern, line):
                 return match
+
+    def start(self) -> None:
+        """Let a standby server start serving."""
+        assert self.proc.stdin is not None, "not a standby server"
+        self.proc.stdin.write("start\n")
+        self.proc.stdin.close()
 
     def address(self) -> str:
         return self.wait_for(r"listening on (\S+:\d+)").group(1)
@@ -100,11 +126,15 @@ class ServerProcess:
         if self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait(timeout=30)
+        if self.proc.stdin is not None:
+            self.proc.stdin.close()
 
 
 @contextmanager
-def server_process(args: Sequence[str], env: dict[str, str] | None = None) -> Iterator[ServerProcess]:
-    server = ServerProcess(args, env)
+def server_process(
+    args: Sequence[str], env: dict[str, str] | None = None, *, standby: bool = False
+) -> Iterator[ServerProcess]:
+    server = ServerProcess(args, env, standby=standby)
     try:
         yield server
     finally:
