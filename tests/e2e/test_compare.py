@@ -1101,8 +1101,13 @@ def test_cli_runs_prints_every_run_with_its_last_values(project: Project) -> Non
     tags = sorted({t for r in project.runs for t in r.points})
     assert len(rows) == len(project.runs)
     for row, run in zip(rows, project.runs, strict=True):  # oldest first
-        assert list(row) == ["id", "name", "status", "created (UTC)", *names, *tags]
-        assert (row["id"], row["name"], row["status"]) == (run.id, run.name, run.status)
+        assert list(row) == ["id", "name", "status", "created (UTC)", "created by", *names, *tags]
+        assert (row["id"], row["name"], row["status"], row["created by"]) == (
+            run.id,
+            run.name,
+            run.status,
+            "local",
+        )
         for name in names:
             assert _same_value(row[name], run.hparams.get(name)), (run.name, name)
         for tag in tags:
