@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import math
 import re
-import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
@@ -117,8 +116,9 @@ def test_runs_table_sort_filter_select_open(page: Page, demo: Demo) -> None:
     assert {s["id"].split(":", 1)[1] for s in option["series"] if s["id"].startswith("smooth:")} == chosen
 
 
-def test_runs_table_with_1000_runs_renders_fast(page: Page, demo: Demo) -> None:
-    """A synthetic project of 1,000 runs (the API answer replaced in the browser)."""
+def test_runs_table_with_1000_runs_sorts_filters_and_selects(page: Page, demo: Demo) -> None:
+    """A synthetic project of 1,000 runs (the API answer replaced in the browser). How fast it opens
+    is measured, not asserted, by test_performance.py."""
     runs = [
         {
             "id": f"{i:032x}",
@@ -138,16 +138,11 @@ def test_runs_table_with_1000_runs_renders_fast(page: Page, demo: Demo) -> None:
         "runs": runs,
     }
     page.route("**/api/projects/big/runs", lambda route: route.fulfill(json=body))
-    started = time.monotonic()
     open_view(page, f"{demo.url}/#/p/big/runs")
-    elapsed = time.monotonic() - started
     assert page.locator("#runs-table tbody tr").count() == 1000
-    assert elapsed < 3.0, elapsed  # about 0.2 s here; generous for slow CI machines
-    started = time.monotonic()
     page.click('#runs-table th[data-key="m:eval/acc"]')
     page.fill("#run-filter", "layers=3")
     assert page.locator("#runs-table tbody tr:not([hidden])").count() == 125
-    assert time.monotonic() - started < 2.0
     page.click("#clear-selection")  # the last 10 runs are selected by default
     page.check("#select-all")
     assert len(hash_params(page)["runs"][0].split(",")) == 125
