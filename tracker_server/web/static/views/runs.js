@@ -2,8 +2,10 @@
 // the last value of each scalar tag), sortable by any column, filtered by a query, with checkboxes
 // that select the runs the other tabs show. Sort, filter and selection live in the URL.
 //
-// Built for thousands of runs: the rows are built once into a DocumentFragment; sorting and
-// filtering reorder or hide the existing rows; one listener each on the header and the body.
+// Built for thousands of runs: only the rows in (and near) the scrolled window are in the page,
+// between two spacer rows that keep the scrollbar true to the whole list. A row is built the first
+// time it is shown and kept; sorting and filtering reorder an array. One listener each on the
+// header, the body and the scroller.
 //
 // Filter syntax (terms separated by spaces, all must hold):
 //   word          the run's name contains it (case-insensitive)
@@ -48,6 +50,9 @@ function compareValues(a, b) {
   if (numA !== numB) return numA ? -1 : 1;
   return String(a).localeCompare(String(b), undefined, { numeric: true });
 }
+
+const ROW_HEIGHT = 28; // px, as style.css sets it; measured on the first row drawn
+const OVERSCAN = 30; // rows drawn beyond each edge of the scrolled window
 
 const TERM = /^([^=!<>]+)(!=|>=|<=|=|>|<)(.*)$/;
 
@@ -131,20 +136,59 @@ export async function render(root, ctx) {
   );
   const thead = el("thead", {}, groupRow, el("tr", {}, el("th", { class: "check" }, all), headCells));
 
-  // Rows, built once.
+  // Rows: built when first shown, then kept; only a window of them is in the table at a time.
   const rows = new Map();
-  const fragment = document.createDocumentFragment();
-  for (const run of runs) {
-    const box = el("input", { type: "checkbox", "aria-label": `select ${run.name}` });
-    box.checked = selected.has(run.id);
-    const tr = el("tr", { dataset: { run: run.id } }, el("td", { class: "check" }, box), columns.map((c) => cellFor(run, c, ctx)));
-    if (box.checked) tr.classList.add("selected");
-    rows.set(run.id, { tr, box, run });
-    fragment.append(tr);
+  function rowFor(run) {
+    let row = rows.get(run.id);
+    if (!row) {
+      const box = el("input", { type: "checkbox", "aria-label": `select ${run.name}` });
+      const tr = el("tr", { dataset: { run: run.id } }, el("td", { class: "check" }, box), columns.map((c) => cellFor(run, c, ctx)));
+      row = { tr, box, run };
+      rows.set(run.id, row);
+    }
+    row.box.checked = selected.has(run.id);
+    row.tr.classList.toggle("selected", row.box.checked);
+    return row;
   }
+  const spacer = () => el("tr", { class: "spacer", "aria-hidden": "true" }, el("td", { colspan: columns.length + 1 }));
+  const above = spacer();
+  const below = spacer();
   const tbody = el("tbody", {});
-  tbody.append(fragment);
   const table = el("table", { class: "runs", id: "runs-table" }, thead, tbody);
+  const scroller = el("div", { class: "table-wrap" }, table);
+  let rowHeight = 0;
+  let shown = [-1, -1];
+
+  /** Put the rows of the scrolled window (plus a margin) between the spacers. */
+  function drawWindow(force = false) {
+    if (!rowHeight) {
+      // Measure one row once (the stylesheet fixes the height; this follows it).
+      const probe = visible.length ? rowFor(visible[0]).tr : null;
+      if (probe) {
+        tbody.replaceChildren(probe);
+        rowHeight = probe.getBoundingClientRect().height || ROW_HEIGHT;
+      }
+    }
+    const height = rowHeight || ROW_HEIGHT;
+    const first = Math.max(0, Math.floor(scroller.scrollTop / height) - OVERSCAN);
+    const last = Math.min(visible.length, Math.ceil((scroller.scrollTop + (scroller.clientHeight || 900)) / height) + OVERSCAN);
+    if (!force && first === shown[0] && last === shown[1]) return;
+    shown = [first, last];
+    above.firstChild.style.height = `${first * height}px`;
+    below.firstChild.style.height = `${(visible.length - last) * height}px`;
+    const fragment = document.createDocumentFragment();
+    fragment.append(above);
+    for (let i = first; i < last; i++) fragment.append(rowFor(visible[i]).tr);
+    fragment.append(below);
+    tbody.replaceChildren(fragment);
+  }
+  let scrollFrame = 0;
+  scroller.addEventListener("scroll", () => {
+    if (!scrollFrame) scrollFrame = requestAnimationFrame(() => {
+      scrollFrame = 0;
+      drawWindow();
+    });
+  });
 
   const filter = el("input", {
     type: "search",
@@ -173,11 +217,13 @@ export async function render(root, ctx) {
   }
 
   function setChecked(id, on) {
-    const row = rows.get(id);
     if (on) selected.add(id);
     else selected.delete(id);
-    row.box.checked = on;
-    row.tr.classList.toggle("selected", on);
+    const row = rows.get(id);
+    if (row) {
+      row.box.checked = on;
+      row.tr.classList.toggle("selected", on);
+    }
   }
 
   function apply() {
@@ -185,16 +231,9 @@ export async function render(root, ctx) {
     const column = columns.find((c) => c.key === sortKey);
     const order = runs.map((r, i) => [r, column.get(r), i, isMissing(column.get(r))]);
     order.sort((a, b) => a[3] - b[3] || (a[3] ? 0 : (descending ? -1 : 1) * compareValues(a[1], b[1])) || a[2] - b[2]);
-    visible = [];
-    const fresh = document.createDocumentFragment();
-    for (const [run] of order) {
-      const row = rows.get(run.id);
-      const shown = keep(run);
-      row.tr.hidden = !shown;
-      if (shown) visible.push(run);
-      fresh.append(row.tr);
-    }
-    tbody.append(fresh);
+    visible = order.map(([run]) => run).filter(keep);
+    scroller.scrollTop = 0; // a new order or filter starts from its top
+    drawWindow(true);
     for (const th of headCells) {
       const active = th.dataset.key === sortKey;
       th.classList.toggle("sorted", active);
@@ -241,14 +280,13 @@ export async function render(root, ctx) {
 
   root.append(
     el("div", { class: "toolbar" }, filter, count, el("span", { class: "spacer" }), none, open),
-    runs.length
-      ? el("div", { class: "table-wrap" }, table)
-      : el("p", { class: "empty" }, "No runs in this project yet."),
+    runs.length ? scroller : el("p", { class: "empty" }, "No runs in this project yet."),
   );
   apply();
   return {
     dispose() {
       clearTimeout(filterTimer);
+      cancelAnimationFrame(scrollFrame);
     },
   };
 }
