@@ -233,7 +233,7 @@ def main(server: str | None = None, *, serve: bool = True) -> int:
         best = run_demo(embedded.address)[0]
         if serve:
             print(
-                f"\nOpen the web UI: {embedded.url}/#/p/{PROJECT}/hparams\n"
+                f"\nOpen the web UI: {embedded.url}/#/p/{PROJECT}/hparams?color=val/accuracy\n"
                 "(which hyperparameters won, and did any run diverge?). Serving until Ctrl-C.",
                 flush=True,
             )
