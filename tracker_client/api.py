@@ -257,12 +257,15 @@ class Api:
         offset: int = 0,
         limit: int = 100,
         metrics: Sequence[str] | None = None,
+        ignore_hparams: Sequence[str] = (),
     ) -> SessionGroups:
         """TensorBoard's HParams table, done right: runs with identical hyperparameters form a group
         (``group=False``: one row per run); a run's metric value is its last point (or ``"min"``,
         ``"max"``); groups aggregate their runs (mean, median, min, max, std; a NaN makes the
         aggregate NaN); ``filters`` and ``where`` select, ``sort`` orders (a string sorts by a
         metric, "-tag" descending), ``offset``/``limit`` page, and ``total`` counts every group.
+        ``ignore_hparams`` (e.g. ``["seed"]``) do not separate groups: runs differing only in them
+        are repeated trials of one combination.
         The axes describe each hyperparameter and metric for a parallel-coordinates view.
         """
         conn = self._connection
@@ -278,6 +281,7 @@ class Api:
             offset=offset,
             page_size=limit,
             metrics=list(metrics or ()),
+            ignore_hparams=list(ignore_hparams),
         )
         return session_groups_record(conn.call(conn.compare.ListSessionGroups, request))
 

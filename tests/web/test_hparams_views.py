@@ -145,6 +145,22 @@ def test_options_come_back_from_the_url(page: Page, demo: Demo) -> None:
     assert "NaN" not in page.locator("#hp-table").inner_text()
 
 
+def test_grouping_leaves_seeds_out_unless_asked(page: Page, demo: Demo) -> None:
+    """With grouping on, runs differing only by seed are one row (3 seeds of each lr), aggregated;
+    unticking "except seed" groups by every hparam again (each run alone)."""
+    open_view(page, url(demo, "hparams", group="1"))
+    axes = [axis["name"] for axis in chart_option(page, "[data-chart=parallel]")["parallelAxis"]]
+    assert "seed" not in axes and "lr" in axes
+    rows = page.locator("#hp-table tbody tr")
+    assert rows.count() == 4  # lr 0.01, 0.1 and 1.0 (3 seeds each), and the hostile run alone
+    groups = api(demo, "projects/demo/groups?grouped=true&ignore=seed")["groups"]
+    assert sorted(len(g["runs"]) for g in groups) == [1, 3, 3, 3]
+    assert all("seed" not in g["hparams"] for g in groups)
+    page.uncheck("#hp-ignore-seeds")
+    page.wait_for_function("() => document.querySelectorAll('#hp-table tbody tr').length === 10")
+    assert hash_params(page)[1]["seeds"] == "keep"
+
+
 def test_clicking_a_line_opens_that_runs_curves(page: Page, demo: Demo) -> None:
     open_view(page, url(demo, "hparams", runs=["lr=0.01 seed=0"]))
     acc = api(demo, "projects/demo/runs")["runs"]

@@ -797,7 +797,7 @@ class Sort(_message.Message):
     def __init__(self, column: _Optional[_Union[Column, _Mapping]] = ..., descending: _Optional[bool] = ..., missing_first: _Optional[bool] = ...) -> None: ...
 
 class ListSessionGroupsRequest(_message.Message):
-    __slots__ = ("project", "ungrouped", "metric_value", "aggregate", "filters", "where", "statuses", "sort", "offset", "page_size", "metrics")
+    __slots__ = ("project", "ungrouped", "metric_value", "aggregate", "filters", "where", "statuses", "sort", "offset", "page_size", "metrics", "ignore_hparams")
     PROJECT_FIELD_NUMBER: _ClassVar[int]
     UNGROUPED_FIELD_NUMBER: _ClassVar[int]
     METRIC_VALUE_FIELD_NUMBER: _ClassVar[int]
@@ -809,6 +809,7 @@ class ListSessionGroupsRequest(_message.Message):
     OFFSET_FIELD_NUMBER: _ClassVar[int]
     PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
     METRICS_FIELD_NUMBER: _ClassVar[int]
+    IGNORE_HPARAMS_FIELD_NUMBER: _ClassVar[int]
     project: str
     ungrouped: bool
     metric_value: MetricValue
@@ -820,7 +821,8 @@ class ListSessionGroupsRequest(_message.Message):
     offset: int
     page_size: int
     metrics: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, project: _Optional[str] = ..., ungrouped: _Optional[bool] = ..., metric_value: _Optional[_Union[MetricValue, str]] = ..., aggregate: _Optional[_Union[Aggregate, str]] = ..., filters: _Optional[_Iterable[_Union[Filter, _Mapping]]] = ..., where: _Optional[str] = ..., statuses: _Optional[_Iterable[_Union[RunStatus, str]]] = ..., sort: _Optional[_Iterable[_Union[Sort, _Mapping]]] = ..., offset: _Optional[int] = ..., page_size: _Optional[int] = ..., metrics: _Optional[_Iterable[str]] = ...) -> None: ...
+    ignore_hparams: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, project: _Optional[str] = ..., ungrouped: _Optional[bool] = ..., metric_value: _Optional[_Union[MetricValue, str]] = ..., aggregate: _Optional[_Union[Aggregate, str]] = ..., filters: _Optional[_Iterable[_Union[Filter, _Mapping]]] = ..., where: _Optional[str] = ..., statuses: _Optional[_Iterable[_Union[RunStatus, str]]] = ..., sort: _Optional[_Iterable[_Union[Sort, _Mapping]]] = ..., offset: _Optional[int] = ..., page_size: _Optional[int] = ..., metrics: _Optional[_Iterable[str]] = ..., ignore_hparams: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class Axis(_message.Message):
     __slots__ = ("column", "type", "domain")

@@ -46,6 +46,7 @@ from tracker_server.domain.compare_types import (
     ValueType,
 )
 from tracker_server.domain.errors import InvalidArgument, NotFound
+from tracker_server.domain.group_key import group_key
 from tracker_server.domain.model import HParamValue, RunStatus
 from tracker_server.domain.project_index import IndexCache, ProjectIndex
 from tracker_server.domain.validation import check_name, page_size
@@ -277,6 +278,9 @@ def _checked_filters(index: ProjectIndex, query: GroupQuery) -> tuple[Filter, ..
     for tag in query.metrics or ():
         if tag not in metrics:
             raise InvalidArgument(f"project {query.project!r} has no metric named {tag!r}")
+    for name in query.ignore_hparams:
+        if name not in hparams:
+            raise InvalidArgument(f"ignore_hparams: project {query.project!r} has no hparam named {name!r}")
     for test in filters:
         _check_filter(test)
     return filters
@@ -304,7 +308,7 @@ def _select(index: ProjectIndex, query: GroupQuery, filters: Sequence[Filter]) -
         keep &= _hparam_mask(index.hparams[test.column.name], test)
     rows = np.flatnonzero(keep)
     # Groups are numbered in order of their first run's creation, the ties' order in every sort.
-    keys = index.group_keys if query.grouped else index.ids
+    keys = _group_keys(index, query.ignore_hparams) if query.grouped else index.ids
     created = index.created[rows]
     first = np.lexsort((np.array([keys[r] for r in rows], dtype=object).astype(str), created))
     numbers: dict[str, int] = {}
@@ -332,6 +336,23 @@ def _select(index: ProjectIndex, query: GroupQuery, filters: Sequence[Filter]) -
         metrics = {tag: GroupValues(v.values[passed], v.present[passed]) for tag, v in metrics.items()}
         n_groups = int(passed.sum())
     return _Selection(rows, group_of_row, n_groups, metrics)
+
+
+def _group_keys(index: ProjectIndex, ignore: Sequence[str]) -> tuple[str, ...]:
+    """Each run's group key; leaving out the ``ignore``d hyperparameters, runs that differ only in
+    them share one."""
+    if not ignore:
+        return index.group_keys
+    names = [name for name in index.hparams if name not in set(ignore)]
+
+    def make() -> tuple[str, ...]:
+        return tuple(
+            group_key({n: v for n in names if (v := index.hparams[n][row]) is not None})
+            for row in range(index.size)
+        )
+
+    keys: tuple[str, ...] = index._memo(("group_keys", tuple(sorted(set(ignore)))), make)
+    return keys
 
 
 def _hparam_mask(values: Sequence[HParamValue | None], test: Filter) -> np.ndarray:
@@ -406,11 +427,14 @@ def _describe(
             for row, has, value in zip(members, present, values, strict=True):
                 if has:
                     per_run.setdefault(index.ids[row], {})[tag] = float(value)
+        ignored = set(query.ignore_hparams) if query.grouped else set()
         groups.append(
             SessionGroup(
-                key=index.group_keys[first] if query.grouped else index.ids[first],
+                key=_group_keys(index, query.ignore_hparams)[first] if query.grouped else index.ids[first],
                 hparams={
-                    name: v for name, values in index.hparams.items() if (v := values[first]) is not None
+                    name: v
+                    for name, values in index.hparams.items()
+                    if (v := values[first]) is not None and name not in ignored
                 },
                 metrics=per_tag,
                 runs=tuple(

@@ -75,6 +75,7 @@ class GroupQuery:
     offset: int = 0
     page_size: int = 100
     metrics: tuple[str, ...] | None = None
+    ignore_hparams: tuple[str, ...] = ()  # they do not separate groups (e.g. "seed")
 
 
 @dataclass(frozen=True, slots=True)

@@ -274,6 +274,9 @@ def make_app(
         metric_value: MetricValue = "last",
         aggregate: Aggregate = "mean",
         where: str = "",
+        ignore: Annotated[
+            list[str] | None, Query(description="hparams that do not separate groups, e.g. seed")
+        ] = None,
     ) -> dict[str, Any]:
         """Runs grouped by identical hyperparameters (seeds of one combination form a group), with
         each group's aggregated metrics and its runs' own: the HParams views' data."""
@@ -289,6 +292,7 @@ def make_app(
                 where=where,
                 offset=offset,
                 page_size=RUNS_PAGE,
+                ignore_hparams=tuple(ignore or ()),
             )
             found = await blocking(compare.session_groups, db, cache, query)
             total = found.total

@@ -193,6 +193,7 @@ class CompareService:
             offset=request.offset,
             page_size=request.page_size,
             metrics=tuple(request.metrics) or None,
+            ignore_hparams=tuple(request.ignore_hparams),
         )
         result = await self._blocking(compare.session_groups, self._db, self._cache, query)
         return pb.ListSessionGroupsResponse(

@@ -43,6 +43,8 @@ export async function render(root, ctx) {
   const state = {
     metricValue: METRIC_VALUES.includes(p.get("metric_value")) ? p.get("metric_value") : "last",
     grouped: p.get("group") === "1",
+    // Grouping leaves seed-like hparams out by default: runs differing only by seed are trials.
+    keepSeeds: p.get("seeds") === "keep",
     aggregate: AGGREGATES.includes(p.get("aggregate")) ? p.get("aggregate") : "mean",
     color: p.get("color"),
     log: new Set(splitList(p.get("log"))),
@@ -78,6 +80,9 @@ export async function render(root, ctx) {
     ),
   );
 
+  const seedNames = ctx.hparamNames.filter((name) => /seed/i.test(name));
+  const ignored = () => (state.grouped && !state.keepSeeds ? seedNames : []);
+
   async function load() {
     const [exp, groups] = await Promise.all([
       ctx.get(`projects/${project}/experiment`),
@@ -85,6 +90,7 @@ export async function render(root, ctx) {
         grouped: state.grouped,
         metric_value: state.metricValue,
         aggregate: state.aggregate,
+        ignore: ignored(),
       }),
     ]);
     experiment = exp;
@@ -97,7 +103,7 @@ export async function render(root, ctx) {
       metrics: Object.fromEntries(Object.entries(g.metrics).map(([k, v]) => [k, num(v)])),
     }));
     dims = [
-      ...experiment.hparams.map((h) => {
+      ...experiment.hparams.filter((h) => !ignored().includes(h.name)).map((h) => {
         const categorical = h.type !== "number";
         const values = rows.map((r) => r.hparams[h.name]);
         const categories = categorical
@@ -192,6 +198,24 @@ export async function render(root, ctx) {
         }),
         " Group runs with identical hparams",
       ),
+      state.grouped && seedNames.length
+        ? el(
+            "label",
+            {},
+            el("input", {
+              type: "checkbox",
+              id: "hp-ignore-seeds",
+              checked: !state.keepSeeds,
+              onchange: async (e) => {
+                state.keepSeeds = !e.target.checked;
+                ctx.setParams({ seeds: state.keepSeeds ? "keep" : null });
+                state.brushes.clear();
+                await reload();
+              },
+            }),
+            ` except ${seedNames.join(", ")}`,
+          )
+        : null,
       state.grouped
         ? select("Aggregate", "hp-aggregate", AGGREGATES.map((v) => [v, v]), state.aggregate, async (v) => {
             state.aggregate = v;
