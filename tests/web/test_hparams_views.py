@@ -87,6 +87,7 @@ def test_parallel_coordinates_axes_colour_log_and_brush(page: Page, demo: Demo) 
     assert len(option["series"][0]["data"]) == 10
     assert page.locator("#hp-summary").inner_text().startswith("10 runs")
     assert len(table_runs(page)) == 10
+    assert "brush" not in hash_params(page)[1]
 
     # Colour by a metric: a visualMap on its axis, kept in the URL.
     page.select_option("#hp-color", "eval/acc")
@@ -125,9 +126,17 @@ def test_parallel_coordinates_axes_colour_log_and_brush(page: Page, demo: Demo) 
     assert table_runs(page) == ["lr=0.1 seed=1", "lr=0.1 seed=0"]
     page.locator("#hp-table th", has_text="eval/acc").click()
     assert table_runs(page) == ["lr=0.1 seed=0", "lr=0.1 seed=1"]
-    # The brushes survive a redraw (turning log scale off), and clear.
+    # The brushes survive a redraw (turning log scale off) and a reload (they are in the URL),
+    # and clear.
     page.uncheck("input[data-log=lr]")
     assert page.locator("#hp-count").inner_text() == "2 of 10 runs"
+    assert json.loads(hash_params(page)[1]["brush"]) == {"lr": [[0.05, 0.2]], "eval/acc": [[0.78, 1.0]]}
+    page.reload()
+    page.wait_for_selector("body[data-ready=true]")
+    page.wait_for_function(
+        "() => document.querySelector('#hp-count')?.textContent === '2 of 10 runs'", timeout=TIMEOUT_MS
+    )
+    assert sorted(table_runs(page)) == ["lr=0.1 seed=0", "lr=0.1 seed=1"]
     page.click("#hp-clear")
     page.wait_for_function(
         "() => document.querySelector('#hp-summary').textContent.startsWith('10 runs')", timeout=TIMEOUT_MS

@@ -37,6 +37,20 @@ function hpValue(value, categorical) {
   return categorical ? String(value) : value;
 }
 
+/** The brushes kept in the URL: {"axis name": [[low, high], ...]}; anything else is ignored. */
+function readBrushes(text) {
+  const brushes = new Map();
+  try {
+    for (const [name, intervals] of Object.entries(JSON.parse(text || "{}"))) {
+      const valid = Array.isArray(intervals) && intervals.every((x) => Array.isArray(x) && x.length === 2 && x.every(Number.isFinite));
+      if (valid && intervals.length) brushes.set(name, intervals);
+    }
+  } catch (_) {
+    /* a hand-edited URL: no brushes */
+  }
+  return brushes;
+}
+
 export async function render(root, ctx) {
   const project = encodeURIComponent(ctx.project);
   const p = ctx.params;
@@ -51,7 +65,7 @@ export async function render(root, ctx) {
     x: p.get("x"),
     y: p.get("y"),
     sort: { key: null, dir: 1 },
-    brushes: new Map(), // axis name -> intervals, restored when the chart is redrawn
+    brushes: readBrushes(p.get("brush")), // axis name -> intervals; in the URL, put back on redraw
     active: null, // Set of row indices left by the brushes, or null (no brush)
   };
   let experiment = null;
@@ -367,6 +381,7 @@ export async function render(root, ctx) {
       const intervals = axis && axis.activeIntervals;
       if (intervals && intervals.length) state.brushes.set(d.name, intervals.map((x) => [...x]));
     });
+    ctx.setParams({ brush: state.brushes.size ? JSON.stringify(Object.fromEntries(state.brushes)) : null });
     if (!state.brushes.size) state.active = null;
     else {
       const series = model.getSeries()[0];
