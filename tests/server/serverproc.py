@@ -48,14 +48,18 @@ class ServerProcess:
     """A `tracker server` child process whose output is collected line by line on a thread.
 
     ``standby=True``: the process loads everything first and starts serving only on ``start()``,
-    so a test can restart a server within a fraction of a second of stopping the last one."""
+    so a test can restart a server within a fraction of a second of stopping the last one.
+
+    Its web UI takes any free port unless ``args`` name one, so a test server never collides with a
+    `tracker server` or `tracker demo` the developer runs on the default 6066."""
 
     def __init__(
         self, args: Sequence[str], env: dict[str, str] | None = None, *, standby: bool = False
     ) -> None:
         command = [sys.executable, "-c", STANDBY] if standby else CLI
+        http = [] if any(a.startswith("--http-port") for a in args) else ["--http-port", "0"]
         self.proc = subprocess.Popen(
-            [*command, "server", *args],
+            [*command, "server", *args, *http],
             stdin=subprocess.PIPE if standby else None,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
