@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import json
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -65,8 +67,11 @@ def test_db_upgrade_then_server_starts_and_stops_gracefully(empty_database_url: 
     assert again.returncode == 0 and "is up to date" in again.stdout
     with server_process(["--db", empty_database_url, "--port", "0"]) as server:
         address = server.address()
+        web = server.wait_for(r"Web UI: (http://127\.0\.0\.1:\d+)/").group(1)
         with tracker.init(project="cli", name="r", server=address) as run:
             run.log({"x": 1.0})
+        with urllib.request.urlopen(f"{web}/api/projects", timeout=10) as response:
+            assert [p["name"] for p in json.load(response)] == ["cli"]  # the same server, over HTTP
         assert server.terminate() == 0
         assert "Stopped" in server.output
 
