@@ -26,6 +26,7 @@ from google.protobuf.descriptor import MethodDescriptor
 import tracker_client as tracker
 from tests.conftest import BACKENDS, TokenScan, fresh_database_url
 from tracker_client._proto import tracker_pb2 as pb
+from tracker_client._proto import tracker_pb2_grpc as pb_grpc
 from tracker_client.errors import PermissionDeniedError, UnauthenticatedError
 from tracker_server.app import ServerThread
 from tracker_server.domain import members, users
@@ -384,3 +385,68 @@ def test_the_suite_wide_log_scan_recognises_a_token() -> None:
     scan.emit(logger.makeRecord(logger.name, logging.DEBUG, __file__, 1, "called with %s", (secret,), None))
     scan.emit(logger.makeRecord(logger.name, logging.ERROR, __file__, 1, "no token here", (), None))
     assert scan.leaks == [f"tracker.scan-check DEBUG called with {secret}"]
+
+
+def test_the_admin_service_does_what_the_cli_does(team: Team) -> None:
+    """A server admin manages users, tokens and members over the wire; a project admin manages
+    their project's members; the token made over the wire works at once and stops when revoked."""
+    with team.channel() as channel:
+        admin = pb_grpc.AdminServiceStub(channel)
+        root = bearer(team.tokens["root"])
+        admin.CreateUser(pb.CreateUserRequest(name="gina"), metadata=root, timeout=TIMEOUT)
+        made = admin.CreateToken(
+            pb.CreateTokenRequest(user="gina", name="ci", expires_in="2w"), metadata=root, timeout=TIMEOUT
+        )
+        assert made.secret.startswith("trk_") and len(made.secret) == 47
+        assert (made.token.user, made.token.name, made.token.hint) == ("gina", "ci", made.secret[:8])
+        assert made.token.HasField("expires_at") and not made.token.HasField("revoked_at")
+        me = admin.WhoAmI(pb.WhoAmIRequest(), metadata=bearer(made.secret), timeout=TIMEOUT)
+        assert (me.user, me.is_admin) == ("gina", False)
+        listed = admin.ListTokens(pb.ListTokensRequest(user="gina"), metadata=root, timeout=TIMEOUT).tokens
+        assert [(t.id, t.name) for t in listed] == [(made.token.id, "ci")]
+        assert all(made.secret not in str(t) for t in listed)
+
+        # alice administers alpha: she may give gina a role there, not in beta.
+        alice = bearer(team.tokens["alice"])
+        admin.SetMember(
+            pb.SetMemberRequest(project="alpha", user="gina", role=pb.ROLE_WRITER),
+            metadata=alice,
+            timeout=TIMEOUT,
+        )
+        members_now = admin.ListMembers(
+            pb.ListMembersRequest(project="alpha"), metadata=alice, timeout=TIMEOUT
+        )
+        assert ("gina", pb.ROLE_WRITER) in [(m.user, m.role) for m in members_now.members]
+        with pytest.raises(grpc.RpcError) as caught:
+            admin.SetMember(
+                pb.SetMemberRequest(project="beta", user="gina", role=pb.ROLE_VIEWER),
+                metadata=alice,
+                timeout=TIMEOUT,
+            )
+        assert caught.value.code() == grpc.StatusCode.PERMISSION_DENIED  # type: ignore[attr-defined]
+        runs = pb_grpc.RunServiceStub(channel)
+        run = runs.CreateRun(
+            pb.CreateRunRequest(project="alpha", name="by-gina"),
+            metadata=bearer(made.secret),
+            timeout=TIMEOUT,
+        ).run
+        assert run.created_by == "gina"
+        admin.RemoveMember(
+            pb.RemoveMemberRequest(project="alpha", user="gina"), metadata=alice, timeout=TIMEOUT
+        )
+
+        admin.RevokeToken(pb.RevokeTokenRequest(id=made.token.id), metadata=root, timeout=TIMEOUT)
+        with pytest.raises(grpc.RpcError) as caught:
+            admin.WhoAmI(pb.WhoAmIRequest(), metadata=bearer(made.secret), timeout=TIMEOUT)
+        assert caught.value.code() == grpc.StatusCode.UNAUTHENTICATED  # type: ignore[attr-defined]
+
+        admin.CreateProject(
+            pb.CreateProjectRequest(project="gamma-wire", owner="gina"), metadata=root, timeout=TIMEOUT
+        )
+        assert members.members(team.db, "gamma-wire") == [("gina", "admin")]
+        with pytest.raises(grpc.RpcError) as caught:
+            admin.CreateToken(
+                pb.CreateTokenRequest(user="gina", expires_in="soon"), metadata=root, timeout=TIMEOUT
+            )
+        assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT  # type: ignore[attr-defined]
+        assert "90d" in caught.value.details()  # type: ignore[attr-defined]
