@@ -11,7 +11,7 @@
 
 import { nums } from "../api.js";
 import { clear, el, escapeHtml, formatNumber } from "../dom.js";
-import { finite, tagged } from "./common.js";
+import { finite, layoutCards, pairKey, samePairs, tagged } from "./common.js";
 
 const MODES = ["offset", "overlay"];
 const BINS = [20, 30, 50, 100];
@@ -253,41 +253,25 @@ export async function render(root, ctx) {
   /** Draw every chart; `rebuild` remakes the cards (the run x tag pairs or the kind changed). */
   async function redraw(rebuild) {
     const found = await tagged(ctx, "histogram");
-    const key = (p) => `${p.run}\u0000${p.tag}`;
-    if (found.map(key).join("\u0001") !== pairs.map(key).join("\u0001")) rebuild = true;
+    if (!samePairs(found, pairs)) rebuild = true;
     pairs = found;
     const data = await Promise.all(pairs.map(fetchOne));
     drawControls();
     if (rebuild) {
       disposeCharts();
-      clear(body);
-      if (!ctx.selected.length) body.append(el("p", { class: "empty" }, "No run selected: pick runs in the Runs tab."));
-      else if (!pairs.length) body.append(el("p", { class: "empty" }, "The selected runs logged no histograms."));
-      let section = null;
-      let grid = null;
-      for (const pair of pairs) {
-        if (!section || section.dataset.tag !== pair.tag) {
-          grid = el("div", { class: "chart-grid" });
-          section = el("section", { class: "tag-section", dataset: { tag: pair.tag } }, el("h2", {}, pair.tag), grid);
-          body.append(section);
-        }
+      const nodes = new Map();
+      layoutCards(body, ctx, pairs, "histograms", (pair) => {
         const node = el("div", {
           class: `chart ${state.show === "histograms" ? "hist-chart" : "dist-chart"}`,
           dataset: { chart: state.show === "histograms" ? "histogram" : "distribution", run: pair.run, tag: pair.tag },
         });
-        grid.append(
-          el(
-            "div",
-            { class: "card" },
-            el("h3", { title: `${pair.tag} · ${ctx.runName(pair.run)}` }, el("span", { class: "swatch", style: `background:${ctx.colorOf(pair.run)}` }), el("span", { class: "run" }, ctx.runName(pair.run))),
-            node,
-          ),
-        );
-        charts.set(key(pair), echarts.init(node));
-      }
+        nodes.set(pairKey(pair), node);
+        return node;
+      });
+      for (const [key, node] of nodes) charts.set(key, echarts.init(node)); // in the page: sized
     }
     pairs.forEach((pair, i) => {
-      const chart = charts.get(key(pair));
+      const chart = charts.get(pairKey(pair));
       const drawn = state.show === "histograms" ? data[i].histograms.length : data[i].steps.length;
       if (chart) chart.setOption(drawn ? option(pair, data[i]) : { title: { text: "no data yet", left: "center", top: "middle", textStyle: { color: "#999", fontSize: 12 } } }, { notMerge: true });
     });

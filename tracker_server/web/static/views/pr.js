@@ -4,7 +4,7 @@
 
 import { nums } from "../api.js";
 import { clear, el, escapeHtml, formatNumber } from "../dom.js";
-import { finite, tagged } from "./common.js";
+import { finite, layoutCards, pairKey, samePairs, tagged } from "./common.js";
 
 export function prOption(curve, color) {
   const precision = nums(curve.precision);
@@ -45,7 +45,6 @@ export async function render(root, ctx) {
   let pairs = [];
   const body = el("div", { class: "pr-body" });
   root.append(body);
-  const key = (p) => `${p.run}\u0000${p.tag}`;
 
   function show(card) {
     const { curves } = card;
@@ -67,26 +66,17 @@ export async function render(root, ctx) {
   async function redraw() {
     const found = await tagged(ctx, "pr_curve");
     const data = await Promise.all(found.map((p) => ctx.get(`runs/${encodeURIComponent(p.run)}/pr_curves`, { tag: p.tag })));
-    if (found.map(key).join("\u0001") !== pairs.map(key).join("\u0001")) {
+    if (!samePairs(found, pairs)) {
       for (const card of cards.values()) card.chart.dispose();
       const kept = new Map([...cards].map(([k, c]) => [k, c.step]));
       cards.clear();
-      clear(body);
       pairs = found;
-      if (!ctx.selected.length) body.append(el("p", { class: "empty" }, "No run selected: pick runs in the Runs tab."));
-      else if (!pairs.length) body.append(el("p", { class: "empty" }, "The selected runs logged no PR curves."));
-      let section = null;
-      let grid = null;
-      pairs.forEach((pair, i) => {
-        if (!section || section.dataset.tag !== pair.tag) {
-          grid = el("div", { class: "chart-grid" });
-          section = el("section", { class: "tag-section", dataset: { tag: pair.tag } }, el("h2", {}, pair.tag), grid);
-          body.append(section);
-        }
+      const nodes = [];
+      layoutCards(body, ctx, pairs, "PR curves", (pair, i) => {
         const listId = `pr-steps-${i}`;
         const card = {
           color: ctx.colorOf(pair.run),
-          step: kept.get(key(pair)) ?? null,
+          step: kept.get(pairKey(pair)) ?? null,
           curves: [],
           datalist: el("datalist", { id: listId }),
           output: el("output", {}),
@@ -107,21 +97,14 @@ export async function render(root, ctx) {
           },
         });
         const node = el("div", { class: "chart pr-chart", dataset: { chart: "pr", run: pair.run, tag: pair.tag } });
-        grid.append(
-          el(
-            "div",
-            { class: "card" },
-            el("h3", { title: `${pair.tag} · ${ctx.runName(pair.run)}` }, el("span", { class: "swatch", style: `background:${card.color}` }), el("span", { class: "run" }, ctx.runName(pair.run))),
-            el("div", { class: "pr-step" }, el("span", {}, "Step"), card.slider, card.datalist, card.output),
-            node,
-          ),
-        );
-        card.chart = echarts.init(node);
-        cards.set(key(pair), card);
+        nodes.push([card, node]);
+        cards.set(pairKey(pair), card);
+        return [el("div", { class: "pr-step" }, el("span", {}, "Step"), card.slider, card.datalist, card.output), node];
       });
+      for (const [card, node] of nodes) card.chart = echarts.init(node); // in the page: sized
     }
     pairs.forEach((pair, i) => {
-      const card = cards.get(key(pair));
+      const card = cards.get(pairKey(pair));
       card.curves = data[i].curves;
       show(card);
     });
