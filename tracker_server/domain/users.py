@@ -37,11 +37,16 @@ class TokenInfo:
     revoked_at: dt.datetime | None
 
     def state(self, now: dt.datetime) -> str:
-        if self.revoked_at is not None:
-            return "revoked"
-        if self.expires_at is not None and self.expires_at <= now:
-            return "expired"
-        return "active"
+        return _state(self.revoked_at, self.expires_at, now)
+
+
+def _state(revoked_at: dt.datetime | None, expires_at: dt.datetime | None, now: dt.datetime) -> str:
+    """A token's state: revoked, expired or active (``store.users.active`` says the same in SQL)."""
+    if revoked_at is not None:
+        return "revoked"
+    if expires_at is not None and expires_at <= now:
+        return "expired"
+    return "active"
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,14 +133,6 @@ def local_principal(db: Database) -> Principal:
     return Principal(user_id=found.id, user=found.name, is_admin=True, token_id=None)
 
 
-def still_valid(db: Database, principal: Principal) -> bool:
-    """Whether the token a principal authenticated with is still neither revoked nor expired."""
-    if principal.token_id is None:
-        return True
-    with db.read() as conn:
-        return store.token_is_active(conn, principal.token_id, dt.datetime.now(dt.UTC))
-
-
 def active_token_count(db: Database) -> int:
     with db.read() as conn:
         return store.active_token_count(conn, dt.datetime.now(dt.UTC))
@@ -152,8 +149,6 @@ def authenticate(db: Database, token: str) -> Principal | None:
         row = store.token_by_hash(conn, presented)
     if row is None or not hmac.compare_digest(row.secret_hash, presented):
         return None
-    if row.revoked_at is not None:
-        return None
-    if row.expires_at is not None and row.expires_at <= dt.datetime.now(dt.UTC):
+    if _state(row.revoked_at, row.expires_at, dt.datetime.now(dt.UTC)) != "active":
         return None
     return Principal(user_id=row.user_id, user=row.user, is_admin=row.is_admin, token_id=row.id)

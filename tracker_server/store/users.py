@@ -163,26 +163,14 @@ def roles_for_runs(
     return [(row[0], row[1], row[2]) for row in rows]
 
 
+def active(now: dt.datetime) -> Any:
+    """Tokens neither revoked nor expired at ``now``, as a WHERE condition."""
+    return ApiToken.revoked_at.is_(None) & (ApiToken.expires_at.is_(None) | (ApiToken.expires_at > now))
+
+
 def token_is_active(conn: Connection, token_id: int, now: dt.datetime) -> bool:
-    """Whether token ``token_id`` is neither revoked nor expired at ``now``."""
-    found = conn.scalar(
-        select(ApiToken.id).where(
-            ApiToken.id == token_id,
-            ApiToken.revoked_at.is_(None),
-            (ApiToken.expires_at.is_(None)) | (ApiToken.expires_at > now),
-        )
-    )
-    return found is not None
+    return conn.scalar(select(ApiToken.id).where(ApiToken.id == token_id, active(now))) is not None
 
 
 def active_token_count(conn: Connection, now: dt.datetime) -> int:
-    return int(
-        conn.scalar(
-            select(func.count())
-            .select_from(ApiToken)
-            .where(
-                ApiToken.revoked_at.is_(None), (ApiToken.expires_at.is_(None)) | (ApiToken.expires_at > now)
-            )
-        )
-        or 0
-    )
+    return int(conn.scalar(select(func.count()).select_from(ApiToken).where(active(now))) or 0)
