@@ -26,7 +26,7 @@ from tracker_server.domain.users import active_token_count, local_principal
 from tracker_server.http.app import make_app
 from tracker_server.http.serve import HttpServer
 from tracker_server.services.admin import AdminService
-from tracker_server.services.auth import AuthInterceptor, AuthMode, Gate
+from tracker_server.services.auth import Authenticator, AuthInterceptor, AuthMode, Gate
 from tracker_server.services.base import Blocking, register
 from tracker_server.services.compare import CompareService
 from tracker_server.services.errors import ErrorInterceptor
@@ -135,11 +135,12 @@ async def start_server(
             tokens,
         )
     gate = Gate(db, blocking)
+    authenticator = Authenticator(db, blocking, auth, local)
     server = grpc.aio.server(
         # The error interceptor is the outer one, so authentication failures get their status too.
         interceptors=[
             ErrorInterceptor(on_outage=watchdog.report_outage),
-            AuthInterceptor(db, blocking, auth, local),
+            AuthInterceptor(authenticator),
         ],
         options=[
             ("grpc.max_receive_message_length", limits.MAX_MESSAGE_BYTES),
@@ -183,7 +184,7 @@ async def start_server(
         raise OSError(f"cannot listen on {host}:{port} (is another server using the port?)")
     http = None
     if http_port is not None:
-        http = HttpServer(make_app(db, blocking, cache, auth=auth, local=local), host, http_port, http_tls)
+        http = HttpServer(make_app(db, blocking, cache, authenticator, gate), host, http_port, http_tls)
     await server.start()
     if http is not None:
         await http.start()

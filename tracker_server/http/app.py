@@ -12,9 +12,9 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import replace
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -23,8 +23,8 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from tracker_server.domain import compare, reads, runs
-from tracker_server.domain.access import Action, Target, authorize
-from tracker_server.domain.compare_types import Aggregate, GroupQuery, Interval, MetricValue
+from tracker_server.domain.access import Action, Target
+from tracker_server.domain.compare_types import Aggregate, GroupQuery, Interval, MetricValue, SessionGroup
 from tracker_server.domain.errors import (
     DomainError,
     FailedPrecondition,
@@ -35,14 +35,15 @@ from tracker_server.domain.errors import (
     Unavailable,
 )
 from tracker_server.domain.histograms import BASIS_POINTS
-from tracker_server.domain.model import HParamValue, RunInfo
+from tracker_server.domain.model import HParamValue, Page
 from tracker_server.domain.project_index import IndexCache
 from tracker_server.domain.series import Window, read_many
-from tracker_server.domain.users import Principal, authenticate
-from tracker_server.services.auth import INVALID_CREDENTIALS, MISSING_CREDENTIALS, AuthMode
+from tracker_server.domain.users import Principal
+from tracker_server.services.auth import Authenticator, Gate
 from tracker_server.services.base import Blocking
 from tracker_server.store.engine import Database, is_outage
 
+T = TypeVar("T")
 WEB_ROOT = Path(__file__).resolve().parent.parent / "web"
 HTTP_STATUS: dict[type[DomainError], int] = {
     InvalidArgument: 400,
@@ -65,7 +66,7 @@ SECURITY_HEADERS = {
     "x-frame-options": "DENY",
     "cross-origin-opener-policy": "same-origin",
 }
-RUNS_PAGE = 1000
+PAGE = 1000  # items per page when the API gathers a whole listing
 
 
 def numbers(values: npt.NDArray[Any] | Sequence[float]) -> list[float | str]:
@@ -104,42 +105,17 @@ def _interval(domain: Interval | Sequence[HParamValue] | None) -> Any:
     return {"values": [hparam(v) for v in domain]}
 
 
-@dataclass(frozen=True, slots=True)
-class _Context:
-    db: Database
-    blocking: Blocking
-    auth: AuthMode
-    local: Principal | None
-
-
 async def principal(request: Request) -> Principal:
     """The caller, authenticated exactly as gRPC calls are."""
-    context: _Context = request.app.state.context
-    if context.auth == "none":
-        assert context.local is not None
-        return context.local
-    header = request.headers.get("authorization")
-    if header is None:
-        raise Unauthenticated(MISSING_CREDENTIALS)
-    scheme, _, token = header.strip().partition(" ")
-    found = None
-    if scheme.lower() == "bearer":
-        found = await context.blocking(authenticate, context.db, token.strip())
-    if found is None:
-        raise Unauthenticated(INVALID_CREDENTIALS)
-    return found
+    authenticator: Authenticator = request.app.state.authenticator
+    return await authenticator(request.headers.get("authorization"))
 
 
 Caller = Annotated[Principal, Depends(principal)]
 
 
 def make_app(
-    db: Database,
-    blocking: Blocking,
-    cache: IndexCache,
-    *,
-    auth: AuthMode,
-    local: Principal | None,
+    db: Database, blocking: Blocking, cache: IndexCache, authenticator: Authenticator, gate: Gate
 ) -> FastAPI:
     """The HTTP application: ``/api/...`` (JSON) and the single-page UI at ``/``."""
     app = FastAPI(
@@ -170,61 +146,51 @@ def make_app(
             response.headers["cache-control"] = "no-store"
         return response
 
-    app.state.context = _Context(db, blocking, auth, local)
+    app.state.authenticator = authenticator
+    allow = gate.allow
 
-    async def allow(caller: Principal, action: Action, target: Target) -> None:
-        if not caller.is_admin or action is Action.SERVER_ADMIN:
-            await blocking(authorize, db, caller, action, target)
+    async def every_page(fetch: Callable[[str], Page[T]]) -> list[T]:
+        """Every item of a listing, page after page (``fetch(page_token)`` runs off the loop)."""
+        items: list[T] = []
+        token = ""
+        while True:
+            page = await blocking(fetch, token)
+            items += page.items
+            token = page.next_token
+            if not token:
+                return items
+
+    async def every_group(query: GroupQuery) -> list[SessionGroup]:
+        """Every session group the query selects, page after page."""
+        found: list[SessionGroup] = []
+        while True:
+            page = await blocking(
+                compare.session_groups, db, cache, replace(query, offset=len(found), page_size=PAGE)
+            )
+            found += page.groups
+            if not page.groups or len(found) >= page.total:
+                return found
 
     @app.get("/api/whoami", tags=["users"])
     async def whoami(caller: Caller) -> dict[str, Any]:
         """Who the token speaks for, and how this server authenticates."""
-        return {"user": caller.user, "is_admin": caller.is_admin, "auth": auth}
+        return {"user": caller.user, "is_admin": caller.is_admin, "auth": authenticator.mode}
 
     @app.get("/api/projects", tags=["projects"])
     async def projects(caller: Caller) -> list[dict[str, Any]]:
         """The caller's projects (every project, for a server admin), by name."""
-        found, token = [], ""
-        while True:
-            page = await blocking(
-                runs.list_projects,
-                db,
-                size=1000,
-                token=token,
-                member=None if caller.is_admin else caller.user_id,
-            )
-            found += [
-                {"name": p.name, "created_at": _time(p.created_at), "run_count": p.run_count}
-                for p in page.items
-            ]
-            token = page.next_token
-            if not token:
-                return found
+        member = None if caller.is_admin else caller.user_id
+        found = await every_page(lambda token: runs.list_projects(db, size=PAGE, token=token, member=member))
+        return [{"name": p.name, "created_at": _time(p.created_at), "run_count": p.run_count} for p in found]
 
     @app.get("/api/projects/{project}/runs", tags=["projects"])
     async def project_runs(project: str, caller: Caller) -> dict[str, Any]:
         """Every run of the project, oldest first, with its hyperparameters and the last value of
         each scalar tag (``metrics``); ``hparams`` and ``metrics`` list the column names."""
         await allow(caller, Action.READ, Target(project=project))
-        listed: list[RunInfo] = []
-        token = ""
-        while True:
-            page = await blocking(runs.list_runs, db, project, size=RUNS_PAGE, token=token)
-            listed += page.items
-            token = page.next_token
-            if not token:
-                break
-        last: dict[str, dict[str, float]] = {}
-        offset = 0
-        while True:
-            query = GroupQuery(project=project, grouped=False, offset=offset, page_size=RUNS_PAGE)
-            groups = await blocking(compare.session_groups, db, cache, query)
-            for group in groups.groups:
-                for run in group.runs:
-                    last[run.id] = run.metrics
-            offset += len(groups.groups)
-            if not groups.groups or offset >= groups.total:
-                break
+        listed = await every_page(lambda token: runs.list_runs(db, project, size=PAGE, token=token))
+        ungrouped = await every_group(GroupQuery(project=project, grouped=False))
+        last = {run.id: run.metrics for group in ungrouped for run in group.runs}
         return {
             "hparams": sorted({name for run in listed for name in run.hparams}),
             "metrics": sorted({tag for values in last.values() for tag in values}),
@@ -281,22 +247,18 @@ def make_app(
         """Runs grouped by identical hyperparameters (seeds of one combination form a group), with
         each group's aggregated metrics and its runs' own: the HParams views' data."""
         await allow(caller, Action.READ, Target(project=project))
-        out: list[dict[str, Any]] = []
-        offset, total = 0, 0
-        while True:
-            query = GroupQuery(
-                project=project,
-                grouped=grouped,
-                metric_value=metric_value,
-                aggregate=aggregate,
-                where=where,
-                offset=offset,
-                page_size=RUNS_PAGE,
-                ignore_hparams=tuple(ignore or ()),
-            )
-            found = await blocking(compare.session_groups, db, cache, query)
-            total = found.total
-            out += [
+        query = GroupQuery(
+            project=project,
+            grouped=grouped,
+            metric_value=metric_value,
+            aggregate=aggregate,
+            where=where,
+            ignore_hparams=tuple(ignore or ()),
+        )
+        found = await every_group(query)
+        return {
+            "total": len(found),
+            "groups": [
                 {
                     "key": g.key,
                     "hparams": {name: hparam(v) for name, v in g.hparams.items()},
@@ -311,41 +273,32 @@ def make_app(
                         for r in g.runs
                     ],
                 }
-                for g in found.groups
-            ]
-            offset += len(found.groups)
-            if not found.groups or offset >= total:
-                return {"total": total, "groups": out}
+                for g in found
+            ],
+        }
 
     @app.get("/api/runs/{run_id}/tags", tags=["series"])
     async def tags(run_id: str, caller: Caller) -> list[dict[str, Any]]:
         """The run's tags with their kind and point count, and for scalars a summary."""
         await allow(caller, Action.READ, Target(run_ids=(run_id,)))
-        found = []
-        token = ""
-        while True:
-            page = await blocking(reads.list_tags, db, run_id, size=1000, token=token)
-            for t in page.items:
-                s = t.summary
-                found.append(
-                    {
-                        "tag": t.tag,
-                        "kind": t.kind,
-                        "count": t.count,
-                        "summary": None
-                        if s is None
-                        else {
-                            "last_step": s.last_step,
-                            "last_value": number(s.last_value),
-                            "min_value": number(s.min_value),
-                            "max_value": number(s.max_value),
-                            "first_nonfinite_step": s.first_nonfinite_step,
-                        },
-                    }
-                )
-            token = page.next_token
-            if not token:
-                return found
+        found = await every_page(lambda token: reads.list_tags(db, run_id, size=PAGE, token=token))
+        return [
+            {
+                "tag": t.tag,
+                "kind": t.kind,
+                "count": t.count,
+                "summary": None
+                if (s := t.summary) is None
+                else {
+                    "last_step": s.last_step,
+                    "last_value": number(s.last_value),
+                    "min_value": number(s.min_value),
+                    "max_value": number(s.max_value),
+                    "first_nonfinite_step": s.first_nonfinite_step,
+                },
+            }
+            for t in found
+        ]
 
     @app.get("/api/scalars", tags=["series"])
     async def scalars(

@@ -1,11 +1,12 @@
 """Authentication and authorization of every call: the one interceptor and the one gate.
 
 ``AuthInterceptor`` authenticates each call to a Tracker service from its ``authorization: Bearer``
-header (or, on a server without authentication, gives it the local user) and makes the principal
-the call's ``current_principal()``. ``Gate.check`` authorizes each request message (every message
-of a stream) with ``domain.access.authorize``, by the method's rule: the ``(tracker.v1.access)``
-option the method declares in tracker.proto, and the request field naming the project (``project``,
-``run_id`` or ``run_ids``). A method without a rule stops the server at start-up.
+metadata with ``Authenticator`` (on a server without authentication, every call is the local
+user's) and makes the principal the call's ``current_principal()``. ``Gate.check`` authorizes each
+request message (every message of a stream) with ``domain.access.authorize``, by the method's rule:
+the ``(tracker.v1.access)`` option the method declares in tracker.proto, and the request field
+naming the project (``project``, ``run_id`` or ``run_ids``). A method without a rule stops the
+server at start-up. The HTTP API uses the same ``Authenticator`` and ``Gate.allow``.
 """
 
 from __future__ import annotations
@@ -104,45 +105,59 @@ class Gate:
         """Authorize ``request``, the n-th message of a client stream (n >= 1) or the request of
         any other call (n = 0). Stream messages also re-check the token: a revoked token stops an
         open stream at its next batch."""
-        principal = current_principal()
-        recheck = n >= 1 and principal.token_id is not None
+        await self.allow(current_principal(), rule.action, rule.target(request), recheck_token=n >= 1)
+
+    async def allow(
+        self, principal: Principal, action: Action, target: Target, *, recheck_token: bool = False
+    ) -> None:
+        """``domain.access.authorize`` off the event loop, skipped when there is nothing to look up."""
+        recheck = recheck_token and principal.token_id is not None
         if principal.is_admin and not recheck:
-            return  # nothing to look up: a server admin may do everything
-        await self._blocking(
-            authorize, self._db, principal, rule.action, rule.target(request), recheck_token=recheck
-        )
+            return  # a server admin may do everything
+        await self._blocking(authorize, self._db, principal, action, target, recheck_token=recheck)
 
 
-class AuthInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
-    """Authenticates every call to a Tracker service (health checks and reflection stay open).
+class Authenticator:
+    """Who a call speaks for, from its ``authorization`` value (gRPC metadata or HTTP header).
 
-    ``mode`` "token": a valid ``authorization: Bearer trk_...`` header is required, else the call is
-    UNAUTHENTICATED. ``mode`` "none": every call speaks for ``local`` (single-user servers on
-    loopback only; ``tracker server`` refuses it elsewhere).
+    ``mode`` "token": a valid ``Bearer trk_...`` is required, else Unauthenticated. ``mode``
+    "none": every call speaks for ``local`` (single-user servers on loopback only; ``tracker
+    server`` refuses it elsewhere).
     """
 
     def __init__(self, db: Database, blocking: Blocking, mode: AuthMode, local: Principal | None) -> None:
         if mode == "none" and local is None:
             raise ValueError("a server without authentication needs the local principal")
+        self.mode = mode
         self._db = db
         self._blocking = blocking
         self._local = local if mode == "none" else None
 
-    async def _authenticate(self, context: grpc.aio.ServicerContext) -> Principal:
+    async def __call__(self, header: str | None) -> Principal:
         if self._local is not None:
             return self._local
-        header = next(
-            (value for key, value in context.invocation_metadata() or () if key == "authorization"), None
-        )
         if header is None:
             raise Unauthenticated(MISSING_CREDENTIALS)
-        scheme, _, token = str(header).strip().partition(" ")
+        scheme, _, token = header.strip().partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthenticated(BAD_HEADER)
         principal = await self._blocking(authenticate, self._db, token.strip())
         if principal is None:
             raise Unauthenticated(INVALID_CREDENTIALS)
         return principal
+
+
+class AuthInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
+    """Authenticates every call to a Tracker service (health checks and reflection stay open)
+    with ``authenticator``, from the call's ``authorization`` metadata."""
+
+    def __init__(self, authenticator: Authenticator) -> None:
+        self._authenticator = authenticator
+
+    async def _authenticate(self, context: grpc.aio.ServicerContext) -> Principal:
+        metadata = context.invocation_metadata() or ()
+        header = next((str(value) for key, value in metadata if key == "authorization"), None)
+        return await self._authenticator(header)
 
     async def intercept_service(
         self,
