@@ -47,7 +47,7 @@ MISSING_CREDENTIALS = (
     "this server requires an API token: pass token=... (or set TRACKER_TOKEN); a server admin "
     "creates one with `tracker admin token create USER`"
 )
-BAD_HEADER = "the authorization metadata must be 'Bearer <token>'"
+BAD_HEADER = "the authorization header must be 'Bearer <token>'"
 INVALID_CREDENTIALS = (
     "the API token is not valid (unknown, expired or revoked); ask a server admin for a new one "
     "(`tracker admin token create USER`)"

@@ -17,6 +17,12 @@ export async function tagged(ctx, kind) {
   return pairs.sort((a, b) => order.indexOf(a.tag) - order.indexOf(b.tag));
 }
 
+/** The hyperparameters that tell repeats of one configuration apart (seed, random_seed, ...):
+ *  grouping leaves them out, so runs differing only in them are one group. */
+export function seedNames(names) {
+  return names.filter((name) => /seed/i.test(name));
+}
+
 /** The key of a {run, tag} pair. */
 export function pairKey(pair) {
   return `${pair.run}\u0000${pair.tag}`;

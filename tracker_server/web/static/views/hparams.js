@@ -9,7 +9,7 @@
 
 import { num } from "../api.js";
 import { clear, el, escapeHtml, formatNumber } from "../dom.js";
-import { finite } from "./common.js";
+import { finite, seedNames } from "./common.js";
 
 const METRIC_VALUES = ["last", "min", "max"];
 const AGGREGATES = ["mean", "median", "min", "max", "std"];
@@ -94,8 +94,8 @@ export async function render(root, ctx) {
     ),
   );
 
-  const seedNames = ctx.hparamNames.filter((name) => /seed/i.test(name));
-  const ignored = () => (state.grouped && !state.keepSeeds ? seedNames : []);
+  const seeds = seedNames(ctx.hparamNames);
+  const ignored = () => (state.grouped && !state.keepSeeds ? seeds : []);
 
   async function load() {
     const [exp, groups] = await Promise.all([
@@ -212,7 +212,7 @@ export async function render(root, ctx) {
         }),
         " Group runs with identical hparams",
       ),
-      state.grouped && seedNames.length
+      state.grouped && seeds.length
         ? el(
             "label",
             {},
@@ -227,7 +227,7 @@ export async function render(root, ctx) {
                 await reload();
               },
             }),
-            ` except ${seedNames.join(", ")}`,
+            ` except ${seeds.join(", ")}`,
           )
         : null,
       state.grouped

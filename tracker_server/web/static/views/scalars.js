@@ -18,6 +18,7 @@
 
 import { nums } from "../api.js";
 import { el, escapeHtml, formatNumber } from "../dom.js";
+import { seedNames } from "./common.js";
 
 const MAX_POINTS = 1000;
 // With many runs on one chart, fewer points each: 40 lines of 500 points (each bucket still keeps
@@ -34,7 +35,6 @@ const X_MODES = [
   ["relative", "Relative"],
   ["wall", "Wall"],
 ];
-const GROUP_OUT = "seed"; // the hyperparameter that differs between repeats of one configuration
 const NONFINITE_AXIS = 1; // the hidden [0, 1] y axis the non-finite markers are drawn on
 // Groups get distinct colours by their order (a hash of the key could give two groups one colour).
 const GROUP_COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#7f7f7f"];
@@ -83,7 +83,7 @@ function readOptions(params) {
     smoothing: Number.isFinite(smoothing) ? Math.min(0.999, Math.max(0, smoothing)) : DEFAULT_SMOOTHING,
     log: params.get("log") === "1",
     x: X_MODES.some(([m]) => m === params.get("x")) ? params.get("x") : "step",
-    group: params.get("group") === GROUP_OUT,
+    group: params.get("group") === "seed",
     band: params.get("band") === "minmax" ? "minmax" : "std",
     zoom: zoom.length === 2 && zoom.every(Number.isFinite) && zoom[0] < zoom[1] ? zoom : null,
     tags: params.get("tags") || "",
@@ -91,11 +91,12 @@ function readOptions(params) {
   };
 }
 
-/** Runs grouped by their hyperparameters without `seed`: [{key, label, runs}] in selection order. */
+/** Runs grouped by their hyperparameters without the seeds: [{key, label, runs}] in selection order. */
 function groupRuns(ctx, ids) {
+  const seeds = new Set(seedNames(ctx.hparamNames));
   const keyOf = (id) => {
     const hp = (ctx.run(id) || {}).hparams || {};
-    return JSON.stringify(Object.keys(hp).filter((k) => k !== GROUP_OUT).sort().map((k) => [k, hp[k]]));
+    return JSON.stringify(Object.keys(hp).filter((k) => !seeds.has(k)).sort().map((k) => [k, hp[k]]));
   };
   const groups = new Map();
   for (const id of ids) {
@@ -756,7 +757,7 @@ export async function render(root, ctx) {
   group.addEventListener("change", () => {
     opts.group = group.checked;
     band.disabled = !opts.group;
-    ctx.setParams({ group: opts.group ? GROUP_OUT : null });
+    ctx.setParams({ group: opts.group ? "seed" : null });
     hidden.clear();
     drawLegend();
     drawAll();
